@@ -1,0 +1,136 @@
+# llmtap — builds build/libllmtap.so and the llmtap-show viewer; runs the
+# tests, the demo, the benchmarks and the fuzzers; installs.
+#
+#   make            build/libllmtap.so build/llmtap-show
+#   make test       every test (release, ASan+UBSan, TSan), one summary line
+#   make demo       a traced run against a local replay server
+#   make bench      figures (callgrind, CPU, RSS, exit time)
+#   make fuzz       libFuzzer harnesses for a set time each
+#   make install    PREFIX=/usr/local DESTDIR=
+#   V=1             full commands
+
+VERSION   := 0.1.0
+PREFIX    ?= /usr/local
+DESTDIR   ?=
+ROOT      := $(abspath .)
+PYTHON    ?= /usr/bin/python3
+CC        := cc
+
+V ?= 0
+ifeq ($(V),1)
+Q :=
+say = @true
+else
+Q := @
+say = @printf '  %-7s %s\n' $(1) $(2)
+endif
+
+WARN   := -Wall -Wextra -Werror -Wformat=2 -Wstrict-prototypes -Wmissing-prototypes -Wno-missing-field-initializers
+BASE   := -std=c11 -D_GNU_SOURCE -fPIC -fvisibility=hidden -g -pthread $(WARN) \
+          -ftls-model=initial-exec -DLLMTAP_VERSION='"$(VERSION)"' -DLLMTAP_ROOT='"$(ROOT)"'
+# The hook file keeps its tail jumps in every variant (DESIGN: "tail call
+# depends on build flags"): always -O2 with sibling calls, never TSan.
+HOOKOPT := -O2 -foptimize-sibling-calls -fno-stack-protector
+
+# Variants: release (build/), asan (build/asan/: ASan+UBSan), tsan (build/tsan/).
+OPT_release := -O2
+OPT_asan    := -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+OPT_tsan    := -O1 -fno-omit-frame-pointer -fsanitize=thread
+HOOK_asan   := -fsanitize=address,undefined -fno-sanitize-recover=all
+HOOK_tsan   :=
+HOOK_release :=
+# Every symbol resolved at link time (no hidden libcurl/cJSON dependency);
+# the sanitizer runtimes come from the preloaded runtime instead.
+LDDEFS_release := -Wl,-z,defs
+DIR_release := build
+DIR_asan    := build/asan
+DIR_tsan    := build/tsan
+
+LIB_SRC   := $(sort $(wildcard shim/*.c providers/*.c))
+LIB_NOHOOK := $(filter-out shim/hooks.c,$(LIB_SRC))
+HDRS      := $(wildcard shim/*.h providers/*.h tests/lib/*.h)
+UNIT_SRC  := $(sort $(wildcard tests/unit/test_*.c))
+TESTLIB   := tests/lib/tap.c
+
+objs = $(patsubst %.c,$(DIR_$(1))/obj/%.o,$(LIB_SRC))
+# Objects without the interposing hooks: unit tests link these directly.
+core_objs = $(patsubst %.c,$(DIR_$(1))/obj/%.o,$(LIB_NOHOOK))
+units = $(patsubst tests/unit/%.c,$(DIR_$(1))/tests/%,$(UNIT_SRC))
+
+.PHONY: all deps test test-quick demo bench fuzz install clean check-exports
+all: build/libllmtap.so build/llmtap-show
+
+define variant
+$(DIR_$(1))/obj/shim/hooks.o: shim/hooks.c $(HDRS) Makefile
+	$$(call say,CC,$$@)
+	$(Q)mkdir -p $$(dir $$@)
+	$(Q)$(CC) $(BASE) $(HOOKOPT) $(HOOK_$(1)) -c $$< -o $$@
+
+$(DIR_$(1))/obj/%.o: %.c $(HDRS) Makefile
+	$$(call say,CC,$$@)
+	$(Q)mkdir -p $$(dir $$@)
+	$(Q)$(CC) $(BASE) $(OPT_$(1)) -c $$< -o $$@
+
+$(DIR_$(1))/libllmtap.so: $(call objs,$(1)) shim/llmtap.map
+	$$(call say,LD,$$@)
+	$(Q)$(CC) -shared $(OPT_$(1)) -o $$@ $(call objs,$(1)) \
+	    -Wl,--version-script=shim/llmtap.map -Wl,-z,now -Wl,-z,relro \
+	    $(LDDEFS_$(1)) \
+	    -Wl,-Bstatic -lbsd -Wl,-Bdynamic -pthread
+
+$(DIR_$(1))/tests/%: tests/unit/%.c $(TESTLIB) $(call core_objs,$(1)) $(HDRS)
+	$$(call say,CC,$$@)
+	$(Q)mkdir -p $$(dir $$@)
+	$(Q)$(CC) $(BASE) $(OPT_$(1)) -o $$@ $$< $(TESTLIB) $(call core_objs,$(1)) \
+	    -Wl,-Bstatic -lbsd -Wl,-Bdynamic -ldl -pthread
+endef
+comma := ,
+$(eval $(call variant,release))
+$(eval $(call variant,asan))
+$(eval $(call variant,tsan))
+
+build/llmtap-show: scripts/show.c
+	$(call say,CC,$@)
+	$(Q)mkdir -p build
+	$(Q)$(CC) $(BASE) -O2 -fvisibility=default -o $@ scripts/show.c -lcjson
+
+build/units-release: $(call units,release)
+build/units-asan: $(call units,asan)
+build/units-tsan: $(call units,tsan)
+
+deps:
+	$(Q)sh scripts/install-deps.sh
+
+# One summary line for the whole suite: tests/run aggregates every binary
+# and script and prints "N passed, N failed".
+test: deps
+	$(Q)$(MAKE) --no-print-directory all build/asan/libllmtap.so build/tsan/libllmtap.so \
+	    $(call units,release) $(call units,asan) $(call units,tsan)
+	$(Q)$(PYTHON) tests/run
+
+demo: deps all
+	$(Q)$(PYTHON) tests/integration/demo.py
+
+bench: deps all
+	$(Q)$(PYTHON) tests/bench/run
+
+fuzz: deps
+	$(Q)$(MAKE) --no-print-directory -C tests/fuzz
+
+check-exports: build/libllmtap.so
+	$(Q)nm -D --defined-only build/libllmtap.so
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/lib/llmtap $(DESTDIR)$(PREFIX)/bin \
+	    $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/share/doc/llmtap \
+	    $(DESTDIR)$(PREFIX)/libexec/llmtap
+	install -m 0755 build/libllmtap.so $(DESTDIR)$(PREFIX)/lib/llmtap/libllmtap.so
+	install -m 0755 build/llmtap-show $(DESTDIR)$(PREFIX)/libexec/llmtap/llmtap-show
+	sed -e 's|@LIBDIR@|$(PREFIX)/lib/llmtap|' -e 's|@LIBEXECDIR@|$(PREFIX)/libexec/llmtap|' \
+	    scripts/llmtap > $(DESTDIR)$(PREFIX)/bin/llmtap
+	chmod 0755 $(DESTDIR)$(PREFIX)/bin/llmtap
+	install -m 0644 shim/llmtap.h $(DESTDIR)$(PREFIX)/include/llmtap.h
+	install -m 0644 README.md $(DESTDIR)$(PREFIX)/share/doc/llmtap/README.md
+
+clean:
+	rm -rf build

@@ -1,0 +1,3 @@
+/* STUB: replaced by the viewer work. */
+#include <stdio.h>
+int main(void) { return 0; }

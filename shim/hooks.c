@@ -1,0 +1,1 @@
+/* STUB */ typedef int hooks_empty;

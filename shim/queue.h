@@ -1,0 +1,37 @@
+/* queue.h — the bounded queue of captured calls and the one background
+ * thread that drains it: parse (providers) → span (event) → batch → export.
+ *
+ * Owns the queue, the batch, the thread, the exit handler and the fork
+ * handlers. The thread starts lazily at the first push, has every signal
+ * blocked and is named "llmtap". No lock is held across I/O or a program
+ * callback. Program threads call lt_queue_push; the exit handler and
+ * llmtap_flush call lt_queue_flush.
+ */
+#ifndef LT_QUEUE_H
+#define LT_QUEUE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "call.h"
+#include "rc.h"
+
+/* Takes ownership of c in every case: queued, or freed when the queue is full
+ * (LT_ERR_NOMEM, said once) or tracing is off. Starts the thread and registers
+ * the exit and fork handlers on first use. Never blocks on I/O. */
+enum lt_rc lt_queue_push(struct lt_call *c);
+
+/* Exports everything queued so far; waits at most timeout_ms. LT_OK when all
+ * was sent, LT_ERR_TIMEOUT otherwise. */
+enum lt_rc lt_queue_flush(int64_t timeout_ms);
+
+/* Registers the exit handler if not yet done (called after the first real
+ * libcurl call of an LLM transfer returned; DESIGN "Exit"). Idempotent. */
+void lt_queue_arm_exit(void);
+
+/* Tests: process the call synchronously on the calling thread into a span
+ * body appended to out (no thread, no export). */
+#include "buf.h"
+enum lt_rc lt_queue_render_call(struct lt_call *c, struct lt_buf *out);
+
+#endif
