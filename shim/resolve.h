@@ -40,6 +40,11 @@ struct lt_curl_api {
     bool loaded;            /* easy_perform was found */
 };
 
+/* Set (non-zero) on a thread while llmtap itself calls libcurl (exporter,
+ * exit flush): every hook then forwards untouched, so the shim's own traffic
+ * is never captured. Thread-local, initial-exec TLS: no allocation. */
+extern __thread int lt_tls_internal;
+
 /* The table for a flavour; resolves it on first use. Never NULL. */
 const struct lt_curl_api *lt_resolve(enum lt_flavour f);
 
