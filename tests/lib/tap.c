@@ -1,5 +1,7 @@
 /* tap.c — runs each case in a forked child with a timeout; counts results. */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include "tap.h"
 
 #include <signal.h>
