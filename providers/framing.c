@@ -1,0 +1,180 @@
+/* framing.c — incremental framers for streamed response bodies: SSE today
+ * (the WHATWG event-stream rules: CR, LF and CRLF line ends, an optional
+ * leading BOM, `:` comments, `data:` lines joined by \n, `event:`, dispatch
+ * at a blank line), NDJSON and JSON arrays later beside it.
+ *
+ * Owns the partial-line and event buffers, bounded by the frame cap. Never
+ * parses JSON and never looks at what a frame means: that is the provider's.
+ * Complete lines are read in place from the caller's chunk; only a line split
+ * across chunks is copied. Background thread (and tests) only.
+ */
+#include "framing.h"
+
+#include <string.h>
+
+/* A staged line holds a field name and ": " besides the value. */
+#define SSE_LINE_SLACK 64
+
+static const unsigned char framing_bom[3] = { 0xEF, 0xBB, 0xBF };
+
+enum lt_rc lt_framer_init(struct lt_framer *f, enum lt_framing kind, size_t cap,
+                          struct lt_frame_sink sink)
+{
+    memset(f, 0, sizeof *f);
+    if (kind != LT_FRAMING_SSE || !sink.frame)
+        return LT_ERR_INVALID;
+    f->kind = kind;
+    f->sink = sink;
+    f->cap = cap ? cap : LT_FRAME_CAP;
+    lt_buf_init(&f->line, f->cap + SSE_LINE_SLACK);
+    lt_buf_init(&f->data, f->cap + 1); /* +1: the \n after the last data line */
+    return LT_OK;
+}
+
+void lt_framer_free(struct lt_framer *f)
+{
+    lt_buf_free(&f->line);
+    lt_buf_free(&f->data);
+}
+
+/* Blank line: hand the event over (or count it as skipped) and start anew. */
+static void sse_dispatch(struct lt_framer *f)
+{
+    if (f->event_over) {
+        f->skipped++;
+    } else if (f->data.len > 0) {
+        /* the data buffer ends in \n; the event's data does not */
+        f->data.data[--f->data.len] = '\0';
+        struct lt_frame fr = {
+            .event = f->event_len ? f->event : "message",
+            .event_len = f->event_len ? f->event_len : 7,
+            .data = f->data.data,
+            .len = f->data.len,
+        };
+        f->frames++;
+        f->sink.frame(f->sink.ctx, &fr);
+    }
+    lt_buf_reset(&f->data);
+    f->event_len = 0;
+    f->event_over = false;
+}
+
+/* One complete line, without its line end. */
+static void sse_line(struct lt_framer *f, const char *p, size_t n)
+{
+    if (n == 0) {
+        sse_dispatch(f);
+        return;
+    }
+    if (p[0] == ':')
+        return; /* comment: keep-alives and padding */
+    const char *colon = memchr(p, ':', n);
+    size_t name_len = colon ? (size_t)(colon - p) : n;
+    const char *value = colon ? colon + 1 : p + n;
+    if (value < p + n && *value == ' ')
+        value++;
+    size_t vlen = (size_t)(p + n - value);
+    if (name_len == 4 && memcmp(p, "data", 4) == 0) {
+        if (f->event_over)
+            return;
+        if (f->data.len + vlen + 1 > f->cap + 1 ||
+            lt_buf_add(&f->data, value, vlen) != LT_OK || lt_buf_addc(&f->data, '\n') != LT_OK) {
+            f->event_over = true; /* skipped at the blank line, counted once */
+            lt_buf_reset(&f->data);
+        }
+    } else if (name_len == 5 && memcmp(p, "event", 5) == 0) {
+        f->event_len = vlen < LT_SSE_EVENT_MAX ? vlen : LT_SSE_EVENT_MAX;
+        memcpy(f->event, value, f->event_len);
+        f->event[f->event_len] = '\0';
+    }
+    /* id, retry and unknown fields carry nothing a parser reads */
+}
+
+/* Keeps the start of a line whose end is in a later chunk. */
+static void sse_stage(struct lt_framer *f, const char *p, size_t n)
+{
+    if (f->line_over || n == 0)
+        return;
+    char first = f->line.len ? f->line.data[0] : p[0];
+    if (lt_buf_add(&f->line, p, n) != LT_OK) {
+        /* Too long to keep: drop the rest of the line. A comment costs
+         * nothing; any other field spoils its event. */
+        f->line_over = true;
+        if (first != ':')
+            f->event_over = true;
+    }
+}
+
+static void sse_staged_line(struct lt_framer *f)
+{
+    if (!f->line_over)
+        sse_line(f, f->line.data ? f->line.data : "", f->line.len);
+    f->line_over = false;
+    lt_buf_reset(&f->line);
+}
+
+static void sse_bytes(struct lt_framer *f, const char *p, size_t n)
+{
+    size_t i = 0;
+    while (i < n) {
+        if (f->cr) {
+            f->cr = false;
+            if (p[i] == '\n') { /* CRLF split across chunks or not: one line end */
+                i++;
+                continue;
+            }
+        }
+        size_t j = i;
+        while (j < n && p[j] != '\n' && p[j] != '\r')
+            j++;
+        if (j == n) {
+            sse_stage(f, p + i, n - i);
+            return;
+        }
+        if (f->line.len == 0 && !f->line_over) {
+            sse_line(f, p + i, j - i);
+        } else {
+            sse_stage(f, p + i, j - i);
+            sse_staged_line(f);
+        }
+        f->cr = p[j] == '\r';
+        i = j + 1;
+    }
+}
+
+void lt_framer_feed(struct lt_framer *f, const char *p, size_t n)
+{
+    if (f->kind != LT_FRAMING_SSE || n == 0)
+        return;
+    f->bytes += n;
+    /* One leading U+FEFF is dropped, even when it arrives a byte at a time. */
+    while (!f->bom_done && n > 0) {
+        if ((unsigned char)*p == framing_bom[f->bom_have]) {
+            p++;
+            n--;
+            if (++f->bom_have == sizeof framing_bom)
+                f->bom_done = true;
+        } else {
+            f->bom_done = true;
+            if (f->bom_have) /* a partial BOM was text after all */
+                sse_bytes(f, (const char *)framing_bom, f->bom_have);
+        }
+    }
+    sse_bytes(f, p, n);
+}
+
+void lt_framer_finish(struct lt_framer *f)
+{
+    if (f->kind != LT_FRAMING_SSE)
+        return;
+    if (!f->bom_done) {
+        f->bom_done = true;
+        if (f->bom_have)
+            sse_bytes(f, (const char *)framing_bom, f->bom_have);
+    }
+    if (f->line.len > 0 || f->line_over)
+        sse_staged_line(f);
+    if (f->data.len > 0 || f->event_over)
+        sse_dispatch(f);
+    f->cr = false;
+}

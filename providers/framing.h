@@ -1,0 +1,90 @@
+/* framing.h — turns a streamed response body, delivered in chunks split at
+ * any byte, into the messages a provider reads: one call per frame.
+ *
+ * Today: Server-Sent Events (WHATWG "event stream interpretation"). NDJSON
+ * lines and the elements of a streamed JSON array slot in as further
+ * enum lt_framing kinds behind the same struct lt_framer and the same frame
+ * callback, so a provider module never sees the framing.
+ *
+ * Owns its buffers (through mem.h); memory is bounded by `cap` per frame: a
+ * frame larger than that is skipped and counted, never fatal. Not
+ * thread-safe: one owner at a time (the background thread, or a test).
+ */
+#ifndef LT_FRAMING_H
+#define LT_FRAMING_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../shim/buf.h"
+#include "../shim/rc.h"
+
+enum lt_framing {
+    LT_FRAMING_NONE = 0, /* one whole document: the caller buffers it itself */
+    LT_FRAMING_SSE,      /* text/event-stream */
+    LT_FRAMING_COUNT
+};
+
+/* One frame, borrowed for the duration of the callback only. */
+struct lt_frame {
+    const char *event;   /* SSE event type: the `event:` field, "message" when absent */
+    size_t event_len;
+    const char *data;    /* payload (SSE: the data lines joined by \n), NUL-terminated */
+    size_t len;
+};
+
+/* Receives each complete frame, in order. */
+struct lt_frame_sink {
+    void (*frame)(void *ctx, const struct lt_frame *f);
+    void *ctx;
+};
+
+/* 8 MiB per frame: an OpenAI-style chunk is a few hundred bytes and even a
+ * whole non-streamed answer sent as one event stays far below; a larger
+ * frame is more likely garbage than a message worth keeping in memory. */
+#define LT_FRAME_CAP ((size_t)8 << 20)
+
+/* Longest SSE event type kept; longer names are cut (no type we read is). */
+#define LT_SSE_EVENT_MAX 63
+
+struct lt_framer {
+    enum lt_framing kind;
+    struct lt_frame_sink sink;
+    size_t cap;          /* max bytes per frame */
+    uint64_t frames;     /* frames delivered */
+    uint64_t skipped;    /* frames dropped: over `cap` or out of memory */
+    uint64_t bytes;      /* bytes fed */
+
+    /* SSE state */
+    struct lt_buf line;  /* a line split across chunks (only then: complete
+                            lines are read in place) */
+    struct lt_buf data;  /* the event's data lines, each followed by \n */
+    char event[LT_SSE_EVENT_MAX + 1];
+    size_t event_len;
+    bool cr;             /* the last byte seen was CR: a following LF belongs to it */
+    bool bom_done;       /* the optional leading BOM is behind us */
+    unsigned char bom_have; /* BOM bytes matched so far */
+    bool line_over;      /* the current line passed the cap: its bytes are gone */
+    bool event_over;     /* the current event passed the cap: it will be skipped */
+};
+
+/* Starts a framer of `kind` (cap 0 = LT_FRAME_CAP). LT_OK, or LT_ERR_INVALID
+ * for a kind that is not implemented (LT_FRAMING_NONE included). Allocates
+ * nothing until bytes arrive. */
+enum lt_rc lt_framer_init(struct lt_framer *f, enum lt_framing kind, size_t cap,
+                          struct lt_frame_sink sink);
+
+/* Feeds the next n bytes; calls the sink for each frame they complete.
+ * Cannot fail: what does not fit is counted in `skipped`. */
+void lt_framer_feed(struct lt_framer *f, const char *p, size_t n);
+
+/* Ends the stream: a last line without its line end is still read, and an
+ * event without its closing blank line is still delivered (servers that
+ * close the connection right after the last data line lose nothing). */
+void lt_framer_finish(struct lt_framer *f);
+
+/* Frees the buffers; the framer may be initialised again. Cannot fail. */
+void lt_framer_free(struct lt_framer *f);
+
+#endif
