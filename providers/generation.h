@@ -9,6 +9,7 @@
 #define LT_GENERATION_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 enum lt_level { LT_LEVEL_DEFAULT = 0, LT_LEVEL_WARNING, LT_LEVEL_ERROR };
 
@@ -78,8 +79,16 @@ bool lt_generation_get_usage(const struct lt_generation *g, const char *key, lon
 /* Adds metadata, taking ownership of value (freed on failure). */
 bool lt_generation_add_meta(struct lt_generation *g, const char *key, char *value);
 /* Replaces status_message with a copy of msg (printf-style) and sets level
- * to at least `level`. */
+ * to at least `level`. The message is scrubbed of anything shaped like a
+ * credential (sk-..., AIza..., Bearer ..., key=... and similar) and made
+ * valid UTF-8, so a provider's error text can be passed as is. On allocation
+ * failure the level is still raised and the message is NULL. */
 void lt_generation_set_status(struct lt_generation *g, enum lt_level level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+
+/* An lt_malloc'd, NUL-terminated copy of n bytes of s in which every byte
+ * that is not part of a valid UTF-8 sequence (and every NUL) becomes U+FFFD:
+ * what a WHATWG decoder would show. NULL on allocation failure. */
+char *lt_generation_strdup_utf8(const char *s, size_t n);
 
 #endif
