@@ -15,12 +15,14 @@
 #include <errno.h>
 #include <langinfo.h>
 #include <locale.h>
+#include <pwd.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #ifndef LLMTAP_VERSION
 #define LLMTAP_VERSION "0.0.0"
@@ -931,29 +933,33 @@ static cJSON *trace_json(const struct trace *t)
 
 /* ---- main ------------------------------------------------------------- */
 
-/* The file the shim writes when no backend is configured. */
+/* The file the shim writes when no backend is configured (shim/config.c):
+ * LLMTAP_OUTPUT, else an absolute XDG_STATE_HOME, else an absolute HOME,
+ * else the passwd entry's home; NULL when there is none. */
 static char *default_file(void)
 {
     const char *o = getenv("LLMTAP_OUTPUT");
     const char *x = getenv("XDG_STATE_HOME");
     const char *h = getenv("HOME");
+    const char *tail = "/llmtap/spans.jsonl";
     char *p;
     size_t n;
     if (o && *o)
         return xstrdup(o);
-    if (x && x[0] == '/') {
-        n = strlen(x) + sizeof "/llmtap/spans.jsonl";
-        p = xrealloc(NULL, n);
-        snprintf(p, n, "%s/llmtap/spans.jsonl", x);
-        return p;
+    if (!x || x[0] != '/') {
+        x = NULL;
+        tail = "/.local/state/llmtap/spans.jsonl";
+        if (!h || h[0] != '/') {
+            struct passwd *pw = getpwuid(getuid());
+            h = pw && pw->pw_dir && pw->pw_dir[0] == '/' ? pw->pw_dir : NULL;
+        }
+        if (!h)
+            return NULL;
     }
-    if (h && *h) {
-        n = strlen(h) + sizeof "/.local/state/llmtap/spans.jsonl";
-        p = xrealloc(NULL, n);
-        snprintf(p, n, "%s/.local/state/llmtap/spans.jsonl", h);
-        return p;
-    }
-    return xstrdup("spans.jsonl");
+    n = strlen(x ? x : h) + strlen(tail) + 1;
+    p = xrealloc(NULL, n);
+    snprintf(p, n, "%s%s", x ? x : h, tail);
+    return p;
 }
 
 static void usage(FILE *f)
@@ -1022,8 +1028,10 @@ int main(int argc, char **argv)
     }
 
     char *deffile = NULL;
-    if (!file)
-        file = deffile = default_file();
+    if (!file && !(file = deffile = default_file())) {
+        fprintf(stderr, "%s: no file given, and neither HOME nor XDG_STATE_HOME is set\n", prog);
+        return 1;
+    }
     FILE *in = strcmp(file, "-") == 0 ? stdin : fopen(file, "r");
     if (!in) {
         fprintf(stderr, "%s: %s: %s%s\n", prog, file, strerror(errno),
