@@ -498,5 +498,20 @@ def launcher_should_count_the_spans_the_shim_wrote_for_its_trace(t):
     check(harness.PROVIDER_KEY not in open(out).read(), "provider key in the file")
 
 
+@case(timeout=180)
+def make_demo_should_show_four_generations_offline(t):
+    e = Env(t)
+    e["LANGFUSE_PUBLIC_KEY"] = "pk-lf-must-not-be-used"
+    e["LANGFUSE_SECRET_KEY"] = SECRET
+    e["LANGFUSE_BASE_URL"] = "http://127.0.0.1:9"  # the demo must drop these
+    r = run(["/usr/bin/python3", os.path.join(ROOT, "tests", "integration", "demo.py")], e, timeout=170,
+            cwd=t.tmp)
+    text = r.out.decode(errors="replace")
+    eq(r.rc, 0, "demo exit status:\n" + text[-3000:] + r.err[-2000:])
+    check("chat (HTTP 200): Seven." in text and "1, 2, 3, 4, 5." in text, text)
+    check(text.count("openai") + text.count("model gpt-4o-mini") >= 4, "four generations shown:\n" + text)
+    check(SECRET not in text and SECRET not in r.err, "secret printed")
+
+
 if __name__ == "__main__":
     main()
