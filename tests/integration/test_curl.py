@@ -150,6 +150,46 @@ def curl_sequential_calls_in_one_process_should_share_one_process_span(t):
         match_each(gens, ["openai/chat_plain", "openai/chat_tool_calls"])
 
 
+# ------------------------------------------------------------------ compressed responses
+
+def _gzip_case(t, xcase, curl_opts, stream):
+    import gzip
+    with ProviderServer() as srv:
+        spans, plain, _ = traced_run(t, lambda d: curl_llm(srv.url + CHAT, xcase,
+                                                          ["-H", "X-Encoding: gzip", "-o", "out"] + curl_opts))
+        got = read(os.path.join(plain.dir, "out"))
+        want = read(fixture(xcase, "response.body"))
+        eq(gzip.decompress(got) if "--compressed" not in curl_opts else got, want, "curl's output, decoded")
+        _, (g,) = one_process(spans, 1)
+        check_against_expected(g, xcase, stream=stream)
+
+
+@case(timeout=60)
+def curl_gzip_response_reaching_the_program_compressed_should_be_inflated(t):
+    """Reply: chat_plain, gzip-encoded (Content-Encoding: gzip). Command:
+    curl -H 'Accept-Encoding: gzip' (no --compressed: libcurl does not
+    decode, the program gets the gzip bytes). The -o file is the same gzip
+    bytes with and without the shim; arrives: one generation matching
+    expected.json (the shim inflated its copy)."""
+    _gzip_case(t, "openai/chat_plain", ["-H", "Accept-Encoding: gzip"], False)
+
+
+@case(timeout=60)
+def curl_gzip_stream_reaching_the_program_compressed_should_be_inflated(t):
+    """Reply: chat_stream_include_usage (SSE), gzip-encoded, chunked.
+    Command: curl -H 'Accept-Encoding: gzip'. Same gzip bytes in the -o
+    file; arrives: one generation matching expected.json."""
+    _gzip_case(t, "openai/chat_stream_include_usage", ["-H", "Accept-Encoding: gzip"], True)
+
+
+@case(timeout=60)
+def curl_compressed_option_should_be_captured_decoded(t):
+    """Reply: chat_plain, gzip-encoded. Command: curl --compressed (libcurl
+    decodes). Same decoded -o file; arrives: one generation matching
+    expected.json."""
+    _gzip_case(t, "openai/chat_plain", ["--compressed"], False)
+
+
 # ------------------------------------------------------------------ failures keep their exit codes
 
 @case(timeout=60)

@@ -125,8 +125,21 @@ def _run_case(name, fn, report):
     os._exit(0 if ok else 1)
 
 
+def _prune_old_case_dirs(hours=6):
+    """Case dirs kept for failed cases go away after a few hours."""
+    import glob
+    limit = time.time() - hours * 3600
+    for d in glob.glob(os.path.join(tempfile.gettempdir(), "llmtap-it-*")):
+        try:
+            if os.path.getmtime(d) < limit:
+                shutil.rmtree(d, ignore_errors=True)
+        except OSError:
+            pass
+
+
 def main():
     """Runs every registered case (or those whose name contains argv[1])."""
+    _prune_old_case_dirs()
     only = sys.argv[1] if len(sys.argv) > 1 else ""
     todo = [c for c in _CASES if only in c[0]]
     passed = failed = 0

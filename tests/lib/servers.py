@@ -28,9 +28,11 @@ of them until SIGTERM/SIGINT and prints one JSON line with its port:
 Case directories are looked up in tests/fixtures/ (local cases), then in
 ../shared/fixtures/ (LLMTAP_FIXTURES overrides). Standard library only.
 Request headers a test may send to the provider: X-Case, X-Delay-Ms (wait
-before answering), X-Seed (chunk split seed).
+before answering), X-Seed (chunk split seed), X-Encoding: gzip (send the body
+gzip-compressed with Content-Encoding: gzip, whatever Accept-Encoding says).
 """
 import base64
+import gzip
 import http.server
 import json
 import os
@@ -201,9 +203,14 @@ class _ProviderHandler(_Quiet, http.server.BaseHTTPRequestHandler):
         status = int(meta.get("status", 200))
         ctype = meta.get("content_type")
         stream = meta.get("format") in STREAM_FORMATS
+        gz = (self.headers.get("X-Encoding") or "").lower() == "gzip"
+        if gz:
+            payload = gzip.compress(payload, mtime=0)  # deterministic bytes
         self.send_response(status)
         if ctype:
             self.send_header("Content-Type", ctype)
+        if gz:
+            self.send_header("Content-Encoding", "gzip")
         self.send_header("x-request-id", "req_llmtap_" + case.replace("/", "_"))
         for k, v in (meta.get("response_headers") or {}).items():
             self.send_header(k, v)
