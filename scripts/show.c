@@ -50,6 +50,8 @@ struct span {
     char *level;          /* langfuse.observation.level */
     char *message;        /* langfuse.observation.status_message → status.message */
     char *trace_name;     /* langfuse.trace.name */
+    char *exe;            /* process spans: metadata.exe (argv[0] basename) */
+    char *script;         /* process spans: metadata.script (interpreters) */
     int kind;
     int status_code;
     int64_t start_ns, end_ns;
@@ -321,8 +323,11 @@ static void add_span(const cJSON *sp, const cJSON *res_attrs)
         x->cost = num;
     }
 
+    x->exe = dup_or_empty(attr_str(attrs, "langfuse.observation.metadata.exe"));
+    x->script = dup_or_empty(attr_str(attrs, "langfuse.observation.metadata.script"));
     x->pid = -1;
-    if (attr_num(attrs, "process.pid", &num) || attr_num(res_attrs, "process.pid", &num))
+    if (attr_num(attrs, "langfuse.observation.metadata.pid", &num) ||
+        attr_num(attrs, "process.pid", &num) || attr_num(res_attrs, "process.pid", &num))
         x->pid = (long long)num;
 }
 
@@ -734,6 +739,17 @@ static void put_span_line(FILE *f, const struct span *s)
     if (is_generation(s)) {
         put_generation(f, s);
     } else {
+        /* Under the launcher every process span bears the trace's name: the
+         * program tells them apart. */
+        if (s->exe[0] && strcmp(s->exe, s->name) != 0) {
+            fputs("  (", f);
+            put_clean(f, s->exe, 100);
+            if (s->script[0]) {
+                fputc(' ', f);
+                put_clean(f, s->script, 200);
+            }
+            fputc(')', f);
+        }
         if (s->pid >= 0)
             fprintf(f, "  pid %lld", s->pid);
         if (s->start_ns && s->end_ns) {
@@ -872,6 +888,10 @@ static cJSON *span_json(long i, int depth)
     cJSON_AddNumberToObject(o, "duration_ms", (double)(s->end_ns - s->start_ns) / 1e6);
     if (s->pid >= 0)
         cJSON_AddNumberToObject(o, "pid", (double)s->pid);
+    if (s->exe[0])
+        cJSON_AddStringToObject(o, "exe", s->exe);
+    if (s->script[0])
+        cJSON_AddStringToObject(o, "script", s->script);
     if (s->model[0])
         cJSON_AddStringToObject(o, "model", s->model);
     if (usage_totals(s->usage_json, &in, &out, &total, &u)) {
@@ -1113,6 +1133,8 @@ int main(int argc, char **argv)
         free(s->level);
         free(s->message);
         free(s->trace_name);
+        free(s->exe);
+        free(s->script);
     }
     free(spans);
     free(by_id);

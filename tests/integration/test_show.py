@@ -54,10 +54,12 @@ def span(trace, sid, parent, name, start_ms, end_ms, kind=3, attrs=None, status=
     }
 
 
-def process(trace, sid, name, start_ms, end_ms, parent="", pid=None, trace_name=None):
+def process(trace, sid, name, start_ms, end_ms, parent="", pid=None, trace_name=None, exe=None):
     a = {"langfuse.observation.type": "span", "langfuse.trace.name": trace_name or name}
     if pid is not None:
-        a["process.pid"] = pid
+        a["langfuse.observation.metadata.pid"] = pid
+    if exe is not None:
+        a["langfuse.observation.metadata.exe"] = exe
     return span(trace, sid, parent, name, start_ms, end_ms, kind=1, attrs=a)
 
 
@@ -174,7 +176,8 @@ def show_json_should_give_the_same_tree(t):
 @case(timeout=30)
 def show_should_nest_child_process_spans_under_their_parent(t):
     parent = process(T1, "e000000000000001", "run.sh", 0, 5000, pid=100)
-    child = process(T1, "e000000000000002", "worker", 1000, 3000, parent="e000000000000001", pid=101)
+    child = process(T1, "e000000000000002", "worker", 1000, 3000, parent="e000000000000001", pid=101,
+                    exe="python3")
     grandchild = process(T1, "e000000000000003", "worker", 1500, 2500, parent="e000000000000002", pid=102)
     g_child = generation(T1, "a000000000000001", "e000000000000003", "gpt-4o-mini", 1600, 1700,
                          usage={"input": 1, "output": 2, "total": 3})
@@ -184,13 +187,13 @@ def show_should_nest_child_process_spans_under_their_parent(t):
                                         body([child], pid=101), body([g_parent, parent], pid=100)])
     r = show(t, f)
     eq(r.rc, 0, "exit status")
-    got = [l.split("  pid")[0].split("  model")[0] for l in r.out.decode().splitlines()[1:]]
+    got = [l.split("  (")[0].split("  pid")[0].split("  model")[0] for l in r.out.decode().splitlines()[1:]]
     eq(got, ["`- run.sh",
              "   |- worker",
              "   |  `- worker",
              "   |     `- openai.chat gpt-4o-mini",
              "   `- openai.chat gpt-4o-mini"], "tree:\n" + r.out.decode())
-    check("pid 101" in r.out.decode().splitlines()[2], "child pid")
+    check("worker  (python3)  pid 101" in r.out.decode().splitlines()[2], "child exe, pid")
     tr = show_json(t, f)["traces"][0]
     eq(tr["roots"][0]["children"][0]["children"][0]["children"][0]["span_id"], "a000000000000001", "json nesting")
 
