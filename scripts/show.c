@@ -776,7 +776,7 @@ static void put_span_line(FILE *f, const struct span *s)
 /* Prints the subtree of root; iterative (a file can nest deeper than the
  * stack allows). last[] says, per depth, whether that ancestor was the last
  * of its siblings. */
-static void print_subtree(FILE *f, long root)
+static void print_subtree(FILE *f, long root, bool root_last)
 {
     static bool last[SHOW_MAX_INDENT + 1];
     long *stack = xrealloc(NULL, (size_t)(n_spans + 1) * 2 * sizeof *stack);
@@ -786,7 +786,7 @@ static void print_subtree(FILE *f, long root)
     const char *elbow = utf8_out ? "└─ " : "`- ";
 
     stack[sp++] = root;
-    stack[sp++] = 1; /* depth 1, and last */
+    stack[sp++] = root_last ? 1 : -1; /* depth 1; negative: not the last sibling */
     while (sp > 0) {
         long enc = stack[--sp];
         long i = stack[--sp];
@@ -858,14 +858,13 @@ static void print_trace(FILE *f, const struct trace *t)
             roots[n++] = i;
     }
     qsort(roots, (size_t)n, sizeof *roots, cmp_idx_start);
-    for (long k = 0; k < n; k++) {
-        print_subtree(f, roots[k]);
-    }
+    for (long k = 0; k < n; k++)
+        print_subtree(f, roots[k], k == n - 1);
     /* A parent cycle leaves spans unreachable from any root: print them. */
     for (long i = 0; i < n_spans; i++) {
         const struct span *s = &spans[i];
         if (!s->dup && !s->printed && strcmp(s->trace_id, t->id) == 0)
-            print_subtree(f, i);
+            print_subtree(f, i, true);
     }
     free(roots);
 }

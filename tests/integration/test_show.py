@@ -199,6 +199,21 @@ def show_should_nest_child_process_spans_under_their_parent(t):
 
 
 @case(timeout=30)
+def show_should_draw_the_process_spans_of_one_launcher_trace_as_siblings(t):
+    # Under the launcher each process is its own root in the shared trace.
+    a = process(T1, "e000000000000001", "pipeline", 0, 100, pid=10, exe="curl")
+    b = process(T1, "e000000000000002", "pipeline", 200, 300, pid=11, exe="demo_client")
+    ga = generation(T1, "a000000000000001", "e000000000000001", "gpt-4o-mini", 10, 20)
+    gb = generation(T1, "a000000000000002", "e000000000000002", "gpt-4o-mini", 210, 220)
+    f = write_jsonl(t.path("s.jsonl"), [body([ga, a], pid=10), body([gb, b], pid=11)])
+    lines = [l.split("  model")[0].split("  pid")[0] for l in show(t, f).out.decode().splitlines()[1:]]
+    eq(lines, ["|- pipeline  (curl)",
+               "|  `- openai.chat gpt-4o-mini",
+               "`- pipeline  (demo_client)",
+               "   `- openai.chat gpt-4o-mini"], "tree")
+
+
+@case(timeout=30)
 def show_should_skip_malformed_lines_with_a_note(t):
     good = body([process(T1, "e000000000000001", "app", 0, 10)])
     good2 = body([process(T2, "e000000000000009", "other", 20, 30)])
