@@ -15,6 +15,9 @@
 
 enum lt_dest { LT_DEST_NONE = 0, LT_DEST_OTLP_HTTP, LT_DEST_JSONL };
 
+/* Sent with every request when langfuse_auth is set (with auth_header). */
+#define LT_CONFIG_V4_HEADER "x-langfuse-ingestion-version: 4"
+
 #define LT_CONFIG_MAX_HEADERS 16
 #define LT_CONFIG_MAX_TAGS 32
 #define LT_CONFIG_MAX_META 32
@@ -39,6 +42,8 @@ struct lt_config {
     char *headers[LT_CONFIG_MAX_HEADERS];
     char *ca_file;              /* OTEL_EXPORTER_OTLP_CERTIFICATE */
     char *output_path;          /* JSONL file for LT_DEST_JSONL */
+    bool output_default;        /* output_path is the default one inside lt_config_state_dir():
+                                   the writer creates that directory (create=true) first */
 
     uint32_t flush_at;          /* LANGFUSE_FLUSH_AT spans, default 512 */
     int64_t flush_interval_ms;  /* LANGFUSE_FLUSH_INTERVAL seconds (float), default 5 s */
