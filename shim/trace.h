@@ -47,5 +47,13 @@ void lt_trace_new_trace_id(char out[33]);
 void lt_trace_set_name(const char *name);
 /* true if s is 32 lower-case hex, not all zero. */
 bool lt_trace_id_valid(const char *s);
+/* The sampling decision for a trace: its first 8 bytes as a fraction of
+ * 2^64, below rate. Deterministic, so every process of a trace agrees.
+ * Cannot fail. */
+bool lt_trace_sampled(const char *trace_id, double rate);
+/* Copies p->name into out (NUL-terminated). For the process context itself
+ * (p == lt_trace_process()) it reads under the lock lt_trace_set_name takes,
+ * so a concurrent rename is never seen half-written. Any thread. */
+void lt_trace_name(const struct lt_process *p, char out[256]);
 
 #endif
