@@ -28,7 +28,7 @@ endif
 WARN   := -Wall -Wextra -Werror -Wformat=2 -Wstrict-prototypes -Wmissing-prototypes -Wno-missing-field-initializers
 BASE   := -std=c11 -D_GNU_SOURCE -fPIC -fvisibility=hidden -g -pthread $(WARN) \
           -ftls-model=initial-exec -DLLMTAP_VERSION='"$(VERSION)"' -DLLMTAP_ROOT='"$(ROOT)"'
-# The hook file keeps its tail jumps in every variant (DESIGN: "tail call
+# The hook files (hooks.c, dlhook.c) keep its tail jumps in every variant (DESIGN: "tail call
 # depends on build flags"): always -O2 with sibling calls, never TSan.
 HOOKOPT := -O2 -foptimize-sibling-calls -fno-stack-protector
 
@@ -47,7 +47,7 @@ DIR_asan    := build/asan
 DIR_tsan    := build/tsan
 
 LIB_SRC   := $(sort $(wildcard shim/*.c providers/*.c))
-LIB_NOHOOK := $(filter-out shim/hooks.c,$(LIB_SRC))
+LIB_NOHOOK := $(filter-out shim/hooks.c shim/dlhook.c,$(LIB_SRC))
 HDRS      := $(wildcard shim/*.h providers/*.h tests/lib/*.h)
 UNIT_SRC  := $(sort $(wildcard tests/unit/test_*.c))
 TESTLIB   := tests/lib/tap.c
@@ -62,6 +62,11 @@ all: build/libllmtap.so build/llmtap-show
 
 define variant
 $(DIR_$(1))/obj/shim/hooks.o: shim/hooks.c $(HDRS) Makefile
+	$$(call say,CC,$$@)
+	$(Q)mkdir -p $$(dir $$@)
+	$(Q)$(CC) $(BASE) $(HOOKOPT) $(HOOK_$(1)) -c $$< -o $$@
+
+$(DIR_$(1))/obj/shim/dlhook.o: shim/dlhook.c $(HDRS) Makefile
 	$$(call say,CC,$$@)
 	$(Q)mkdir -p $$(dir $$@)
 	$(Q)$(CC) $(BASE) $(HOOKOPT) $(HOOK_$(1)) -c $$< -o $$@
