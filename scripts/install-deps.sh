@@ -5,7 +5,8 @@
 set -eu
 
 PKGS="gcc make libc6-dev binutils libcurl4-openssl-dev libcjson-dev libcjson1 libbsd-dev
-      curl openssl ca-certificates python3 python3-pycurl valgrind clang zlib1g-dev"
+      curl openssl ca-certificates python3 python3-pycurl valgrind clang zlib1g-dev
+      php-cli php-curl"
 
 missing=""
 for p in $PKGS; do
