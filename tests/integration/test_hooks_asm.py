@@ -37,6 +37,25 @@ def check_leaf(lib):
         check(first + 1 <= 10, "%s %s ignored path is %d instructions" % (lib, sym, first + 1))
 
 
+def check_dlopen(lib):
+    """dlopen@@GLIBC_2.34 must reach glibc by a jump, never a call that would
+    make the shim the caller glibc resolves RUNPATH/$ORIGIN from."""
+    path = os.path.join(ROOT, lib)
+    ins = [i for i in leaf(path, "dlopen@@GLIBC_2.34") if not i.startswith(("nop", "data16", "cs nop", "xchg"))]
+    jumps = [k for k, i in enumerate(ins) if re.match(r"jmp\s+\*", i)]
+    check(len(jumps) >= 2, "%s dlopen: expected indirect tail jumps on both paths: %s" % (lib, ins))
+    check(ins[-1].startswith("jmp"), "%s dlopen does not end in a jump: %s" % (lib, ins))
+    # The only call is to the flag helper, with the stack restored before the jump.
+    calls = [i for i in ins if i.startswith("call")]
+    check(len(calls) <= 1 and all("lt_dlhook_prepare" in c for c in calls), "%s dlopen calls: %s" % (lib, calls))
+
+
+@case(timeout=60)
+def dlopen_hook_should_tail_jump_in_every_variant(t):
+    for lib in VARIANTS:
+        check_dlopen(lib)
+
+
 @case(timeout=60)
 def setopt_leaf_should_tail_jump_in_the_release_build(t):
     check_leaf(VARIANTS[0])
