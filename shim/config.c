@@ -812,13 +812,18 @@ static bool config_destination(struct lt_config *c)
         if (out) {
             c->output_path = config_dup(&ok, out);
         } else {
-            char dir[CONFIG_PATH_MAX - sizeof CONFIG_JSONL_NAME - 1];
-            char path[CONFIG_PATH_MAX];
-            if (lt_config_state_dir(dir, sizeof dir, false) == LT_OK) {
-                snprintf(path, sizeof path, "%s/%s", dir, CONFIG_JSONL_NAME);
-                c->output_path = config_dup(&ok, path);
+            /* on the heap: this runs on a program thread, whose stack may be small */
+            char *path = lt_malloc(CONFIG_PATH_MAX);
+            size_t room = CONFIG_PATH_MAX - sizeof CONFIG_JSONL_NAME - 1;
+            enum lt_rc rc = path ? lt_config_state_dir(path, room, false) : LT_ERR_NOMEM;
+            if (rc == LT_OK) {
+                memcpy(path + strlen(path), "/" CONFIG_JSONL_NAME, sizeof CONFIG_JSONL_NAME + 1);
+                c->output_path = path;
                 c->output_default = true;
+            } else if (!path) {
+                ok = false;
             } else {
+                lt_free(path);
                 c->dest = LT_DEST_NONE;
                 lt_log_once(LT_ONCE_OUTPUT, "no backend configured and no state directory (HOME and "
                                             "XDG_STATE_HOME unset): spans are not kept");

@@ -21,6 +21,7 @@
 
 #include "call.h"
 #include "config.h"
+#include "mem.h"
 
 /* argv[0] and an interpreter's script come first; anything past this much of
  * the command line is never needed (and never kept). */
@@ -295,17 +296,19 @@ static const char *trace_find_script(const struct trace_interp *t, int argc, cha
     return NULL;
 }
 
-/* exe and script from /proc/self/cmdline; the rest is never kept. */
+/* exe and script from /proc/self/cmdline; the rest is never kept. The
+ * buffer is on the heap: this runs on a program thread, whose stack may be
+ * small. */
 static void trace_read_cmdline(struct lt_process *p)
 {
-    char buf[TRACE_CMDLINE_MAX];
+    char *buf = lt_malloc(TRACE_CMDLINE_MAX);
     char *argv[TRACE_ARGV_MAX];
     int argc = 0;
     size_t n = 0;
-    int fd = open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC);
+    int fd = buf ? open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC) : -1;
     if (fd >= 0) {
-        while (n < sizeof buf - 1) {
-            ssize_t r = read(fd, buf + n, sizeof buf - 1 - n);
+        while (n < TRACE_CMDLINE_MAX - 1) {
+            ssize_t r = read(fd, buf + n, TRACE_CMDLINE_MAX - 1 - n);
             if (r > 0)
                 n += (size_t)r;
             else if (!(r < 0 && errno == EINTR))
@@ -313,7 +316,8 @@ static void trace_read_cmdline(struct lt_process *p)
         }
         close(fd);
     }
-    buf[n] = '\0';
+    if (buf)
+        buf[n] = '\0';
     for (size_t i = 0; i < n && argc < TRACE_ARGV_MAX; i += strlen(buf + i) + 1)
         argv[argc++] = buf + i;
     if (argc > 0 && argv[0][0]) {
@@ -341,7 +345,9 @@ static void trace_read_cmdline(struct lt_process *p)
         trace_copy(p->exe, sizeof p->exe, m ? comm : "unknown");
     }
     /* the command line can hold keys (curl -H "Authorization: ..."): wipe it */
-    explicit_bzero(buf, sizeof buf);
+    if (buf)
+        explicit_bzero(buf, TRACE_CMDLINE_MAX);
+    lt_free(buf);
     explicit_bzero(argv, sizeof argv);
 }
 
