@@ -475,7 +475,7 @@ def launcher_should_count_the_spans_the_shim_wrote_for_its_trace(t):
         curl = ("curl -sS %s/v1/chat/completions -H 'Authorization: Bearer %s' "
                 "-H 'Content-Type: application/json' -d '%s'") % (prov.url, harness.PROVIDER_KEY, req)
         plain = run(["/bin/sh", "-c", curl], Env(t), cwd=t.tmp)
-        r = launch(t, ["-o", out, "--", "/bin/sh", "-c", curl + " && " + curl], e, timeout=90)
+        r = launch(t, ["-o", out, "--", "/bin/sh", "-c", curl + " && " + curl], e, timeout=30)
     eq(r.rc, 0, "status (stderr %r)" % r.err)
     eq(r.out, plain.out * 2, "curl's output unchanged")
     lines = report_lines(r.err)

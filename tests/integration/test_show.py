@@ -484,7 +484,7 @@ def show_should_print_what_the_shim_wrote_for_curl(t):
                   "-H 'Content-Type: application/json' -d '%s' && "
                   "curl -sS -N -o /dev/null %s/stream/v1/chat/completions -H 'Authorization: Bearer sk-test-abc123' "
                   "-H 'Content-Type: application/json' -d '%s'") % (prov.url, req, prov.url, sreq)
-        r = run([LAUNCHER, "-n", "real", "-o", out, "--", "/bin/sh", "-c", script], e, timeout=60)
+        r = run([LAUNCHER, "-n", "real", "-o", out, "--", "/bin/sh", "-c", script], e, timeout=30)
         eq(r.rc, 0, "traced curl (stderr %r)" % r.err)
     check(os.path.exists(out), "no JSONL file written (stderr %r)" % r.err)
     d = show_json(t, out)
