@@ -468,10 +468,13 @@ def _real_env(t):
 @case(timeout=120)
 def launcher_should_count_the_spans_the_shim_wrote_for_its_trace(t):
     from servers import ProviderServer
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import demo
+    demo.write_cases(t.path("cases"))
     e = _real_env(t)
     out = t.path("spans.jsonl")
-    req = json.dumps({"model": "gpt-3.5-turbo", "messages": [{"role": "user", "content": "hi"}]})
-    with ProviderServer(default_case="openai/chat_plain") as prov:
+    req = json.dumps({"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]})
+    with ProviderServer(dirs=[t.path("cases")], default_case="demo/chat") as prov:
         curl = ("curl -sS %s/v1/chat/completions -H 'Authorization: Bearer %s' "
                 "-H 'Content-Type: application/json' -d '%s'") % (prov.url, harness.PROVIDER_KEY, req)
         plain = run(["/bin/sh", "-c", curl], Env(t), cwd=t.tmp)

@@ -461,17 +461,23 @@ def show_should_read_every_validate_otlp_example(t):
 
 # ------------------------------------------------------------- real shim output
 
-def _provider():
+def _provider(t):
+    """The replay server with the demo's two recorded answers (demo.py), so
+    these cases need nothing outside the repository."""
     from servers import ProviderServer
-    return ProviderServer(default_case="openai/chat_plain",
-                          routes={"/stream/v1/chat/completions": "openai/chat_stream_include_usage"})
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import demo
+    cases = t.path("cases")
+    demo.write_cases(cases)
+    return ProviderServer(dirs=[cases], default_case="demo/chat",
+                          routes={"/stream/v1/chat/completions": "demo/chat_stream"})
 
 
 @case(timeout=90)
 def show_should_print_what_the_shim_wrote_for_curl(t):
     import harness
     out = t.path("spans.jsonl")
-    with _provider() as prov:
+    with _provider(t) as prov:
         e = Env(t)
         if harness.ASAN:
             e["LD_PRELOAD"] = harness.ASAN_RUNTIME
@@ -499,8 +505,9 @@ def show_should_print_what_the_shim_wrote_for_curl(t):
             out += gens(c)
         return out
     g = sorted((x for r_ in tr["roots"] for x in gens(r_)), key=lambda x: x["start_unix_ms"])
-    eq(g[0]["usage"].get("total"), 46, "plain usage total")
-    eq(g[1]["usage"].get("total"), 31, "stream usage total")
+    main3 = lambda u: {k: u.get(k) for k in ("input", "output", "total")}  # noqa: E731
+    eq(main3(g[0]["usage"]), {"input": 21, "output": 3, "total": 24}, "plain usage")
+    eq(main3(g[1]["usage"]), {"input": 13, "output": 13, "total": 26}, "stream usage")
     check("ttft_ms" in g[1] and 0 <= g[1]["ttft_ms"] <= g[1]["latency_ms"], "stream ttft: %r" % g[1])
     procs = [r_ for r_ in tr["roots"] if r_["type"] == "span"]
     check(procs and all("pid" in p for p in procs), "process spans with pid: %r" % tr["roots"])
