@@ -174,7 +174,8 @@ def main():
         curl = ["curl", "-sS", url, "-H", "Authorization: Bearer " + FAKE_KEY,
                 "-H", "Content-Type: application/json", "-d", req]
         argv = [LAUNCHER, "-o", out, "--"] + curl
-        say("$ " + show_cmd(argv).replace(FAKE_KEY, "$OPENAI_API_KEY"))
+        say("$ " + show_cmd(argv).replace("'Authorization: Bearer %s'" % FAKE_KEY,
+                                          '"Authorization: Bearer $OPENAI_API_KEY"'))
         p = run(argv, env, tmp)
         say("  answer: %s" % (contents(p.stdout.decode(errors="replace")) or "(none)"))
         for l in p.stderr.decode(errors="replace").splitlines():
