@@ -36,7 +36,11 @@ struct lt_call {
     int64_t end_ns;             /* when the transfer ended */
     long http_status;           /* 0 when no response */
     int curl_code;              /* CURLcode of the transfer; 0 = OK */
-    bool ended_by_abort;        /* ended by cleanup/reset/remove before completion */
+    /* The transfer ended without libcurl reporting its result: the handle was
+     * removed from its multi handle, reset or cleaned up before
+     * curl_multi_info_read said it was done (PHP's curl_multi_exec loop never
+     * asks). Whether it completed is judged from the bytes received. */
+    bool no_result;
     char content_type[128];     /* response Content-Type, "" if none */
     char content_encoding[32];  /* response Content-Encoding when libcurl did not decode */
     char request_id[128];       /* x-request-id / request-id / ... header, "" if none */

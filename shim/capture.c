@@ -370,7 +370,7 @@ void lt_capture_end(struct lt_slot *s, void *h, enum lt_flavour f, int curl_code
         capture_copy_str(c->content_type, sizeof c->content_type, ct);
     capture_request_id(c, h, api);
     c->curl_code = have_code ? curl_code : 0;
-    c->ended_by_abort = !have_code;
+    c->no_result = !have_code;
     if (have_code && curl_code && api->easy_strerror)
         capture_copy_str(c->curl_error, sizeof c->curl_error, api->easy_strerror(curl_code));
     lt_queue_push(c); /* takes ownership */

@@ -915,11 +915,6 @@ static enum lt_level ev_status(const struct lt_call *c, const struct lt_generati
         lt_buf_printf(msg, "%s[llmtap: request cut at %zu of %llu bytes (LLMTAP_MAX_REQUEST_BYTES)]",
                       msg->len ? "; " : "", c->req.len, (unsigned long long)c->req_total);
     }
-    if (c && c->ended_by_abort && c->curl_code == 0) {
-        if (level < LT_LEVEL_WARNING)
-            level = LT_LEVEL_WARNING;
-        lt_buf_printf(msg, "%sthe program ended the transfer before it completed", msg->len ? "; " : "");
-    }
     if (level == LT_LEVEL_ERROR && msg->len == 0)
         lt_buf_adds(msg, "error");
     if (msg->truncated && msg->data) {
@@ -1143,8 +1138,8 @@ enum lt_rc lt_event_generation(struct lt_buf *out, const struct lt_config *cfg, 
     if (c && c->content_encoding[0])
         ev_attr_safe(&w, md, "content_encoding", c->content_encoding,
                      strnlen(c->content_encoding, sizeof c->content_encoding));
-    if (c && c->ended_by_abort)
-        ev_attr_bool(&w, md, "aborted", true);
+    if (c && c->no_result)
+        ev_attr_bool(&w, md, "transfer_result_unknown", true);
 
     ev_attr_strz(&w, "gen_ai.operation.name", NULL, op);
     ev_attr_strz(&w, "gen_ai.provider.name", NULL, provider);
