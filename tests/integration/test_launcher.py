@@ -270,6 +270,49 @@ def launcher_should_report_after_ctrl_c_and_die_of_sigint(t):
 
 
 @case(timeout=60)
+def launcher_should_exit_normally_when_the_command_handles_ctrl_c(t):
+    e = lenv(t)
+    ready = t.path("ready")
+    script = "trap 'echo handled; exit 0' INT; touch %s; sleep 20 >/dev/null 2>&1 & wait" % ready
+    p = subprocess.Popen([DASH, LAUNCHER, "--", "/bin/sh", "-c", script], env=e, cwd=t.tmp,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
+                         start_new_session=True)
+    try:
+        deadline = time.monotonic() + 10
+        while not os.path.exists(ready) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        check(os.path.exists(ready), "command did not start")
+        time.sleep(0.1)
+        os.killpg(p.pid, signal.SIGINT)
+        out, err = p.communicate(timeout=15)
+    finally:
+        try:
+            os.killpg(p.pid, signal.SIGKILL)  # the background sleep
+        except OSError:
+            pass
+    eq(out, b"handled\n", "the command's handler ran")
+    eq(p.returncode, 0, "the command's status, not death by SIGINT (stderr %r)" % err)
+    eq(len(report_lines(err.decode())), 1, "one report line")
+
+
+@case(timeout=60)
+def launcher_should_die_of_sigterm_sent_to_it_alone_after_the_command(t):
+    e = lenv(t)
+    ready = t.path("ready")
+    p = subprocess.Popen([DASH, LAUNCHER, "--", "/bin/sh", "-c", "touch %s; sleep 1; echo done" % ready],
+                         env=e, cwd=t.tmp, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         stdin=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.monotonic() + 10
+    while not os.path.exists(ready) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    os.kill(p.pid, signal.SIGTERM)
+    out, err = p.communicate(timeout=15)
+    eq(out, b"done\n", "the command ran to its end")
+    eq(p.returncode, -signal.SIGTERM, "then llmtap died of SIGTERM (stderr %r)" % err)
+    eq(len(report_lines(err.decode())), 1, "one report line")
+
+
+@case(timeout=60)
 def launcher_should_keep_the_command_descriptors(t):
     e = lenv(t)
     fds = [os.open("/dev/null", os.O_RDONLY) for _ in range(3)]
