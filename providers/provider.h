@@ -79,4 +79,61 @@ enum lt_rc lt_parser_finish(struct lt_parser *p, bool complete, struct lt_genera
 /* Frees the parser (NULL is fine). */
 void lt_parser_free(struct lt_parser *p);
 
+/* ---- The module interface: for the provider modules only ------------------
+ *
+ * Each wire format is one module exporting one `const struct lt_api_ops`,
+ * listed in provider.c's table under its enum lt_api. provider.c owns the
+ * URL match, the byte accounting, the whole-body buffer and the framer; a
+ * module only reads JSON (through lt_cj) and fills the generation. */
+
+struct cJSON;
+struct lt_buf;
+struct lt_frame;
+
+/* What lt_parser_finish knows about the response as a whole. */
+struct lt_parse_end {
+    bool complete;            /* the transfer ended normally */
+    long http_status;         /* 0 when no response arrived */
+    const char *body;         /* the whole body when it was not framed; NULL when framed */
+    size_t body_len;
+    bool body_truncated;      /* the whole body passed its cap: `body` is cut */
+    bool framed;              /* read as frames (enum lt_framing) */
+    unsigned long long bytes; /* response bytes fed */
+    unsigned long long frames;         /* frames delivered */
+    unsigned long long frames_skipped; /* frames over the cap or lost to memory */
+};
+
+struct lt_api_ops {
+    const char *name;       /* wire format, "openai.chat" */
+    const char *operation;  /* static gen_ai.operation.name, "chat" */
+    const char *obs_type;   /* static, "generation" or "embedding" */
+    const char *compat_provider; /* static provider name for a host not in the
+                                    known-host table ("openai-compatible") */
+    /* The endpoint shape: true when `path` (n bytes, query and fragment
+     * removed) is this API's. Runs on the program's thread: no allocation,
+     * no lock, linear. */
+    bool (*match_path)(const char *path, size_t n);
+    /* Reads the request (in->req may be NULL) into g's request side and
+     * creates the module's *state. LT_OK, LT_ERR_SKIP (not an LLM call) or
+     * LT_ERR_NOMEM; on failure nothing is left allocated in *state. */
+    enum lt_rc (*request)(const struct lt_parse_in *in, struct lt_generation *g, void **state);
+    /* Chooses how to read the response, once, from its Content-Type (may be
+     * NULL) and its first byte that is not whitespace (-1: the body has
+     * none): an lt_framing kind, or LT_FRAMING_NONE for one whole document. */
+    int (*framing)(void *state, const char *content_type, int first);
+    /* One frame of a framed response, in order (struct lt_frame in framing.h). */
+    void (*frame)(void *state, struct lt_generation *g, const struct lt_frame *f);
+    /* The response has ended: fills g's response side, level and status.
+     * LT_OK, or LT_ERR_NOMEM when an allocation failed on the way (g still
+     * holds what was read). */
+    enum lt_rc (*end)(void *state, const struct lt_parse_end *e, struct lt_generation *g);
+    void (*free)(void *state);
+};
+
+/* Appends JSON value v to b as compact JSON text: strings with invalid UTF-8
+ * made valid (U+FFFD), numbers in the shortest form that reads back to the
+ * same double, whatever the process's locale. LT_OK, or LT_ERR_NOMEM when b
+ * refused bytes (its cap or memory). */
+enum lt_rc lt_provider_json_write(struct lt_buf *b, const struct cJSON *v);
+
 #endif
