@@ -22,15 +22,22 @@
 enum lt_rc lt_queue_push(struct lt_call *c);
 
 /* Exports everything queued so far; waits at most timeout_ms. LT_OK when all
- * was sent, LT_ERR_TIMEOUT otherwise. */
+ * was sent (or nothing was queued), LT_ERR_TIMEOUT when the time ran out,
+ * LT_ERR_IO when the destination refused a batch holding some of it,
+ * LT_ERR_UNAVAIL when no thread can run. Any thread but the sender. */
 enum lt_rc lt_queue_flush(int64_t timeout_ms);
 
 /* Registers the exit handler if not yet done (called after the first real
- * libcurl call of an LLM transfer returned; DESIGN "Exit"). Idempotent. */
+ * libcurl call of an LLM transfer returned; DESIGN "Exit"), and the fork
+ * handlers. Idempotent. The handler waits at most LLMTAP_EXIT_TIMEOUT. */
 void lt_queue_arm_exit(void);
 
-/* Tests: process the call synchronously on the calling thread into a span
- * body appended to out (no thread, no export). */
+/* Tests: process the call synchronously on the calling thread and append to
+ * out one complete export body (head, the call's span, tail): what would be
+ * sent for this call alone. No thread, no export, no sampling. Borrows c (the
+ * caller still frees it). LT_OK; LT_ERR_SKIP when the body shows no LLM call;
+ * LT_ERR_NOMEM / LT_ERR_UNAVAIL from the parser or the event writer (out is
+ * then as it was). */
 #include "buf.h"
 enum lt_rc lt_queue_render_call(struct lt_call *c, struct lt_buf *out);
 
