@@ -100,68 +100,70 @@ bool lt_generation_add_meta(struct lt_generation *g, const char *key, char *valu
     return true;
 }
 
-/* Length of the valid UTF-8 sequence at s (1..4), 0 when invalid or NUL. */
-static size_t generation_utf8_len(const unsigned char *s, size_t n)
+/* Length of the UTF-8 sequence at s. *valid says whether it is one; when it
+ * is not, the length is that of its maximal valid prefix (at least 1), which
+ * becomes one U+FFFD as in the WHATWG decoder. NUL counts as invalid. */
+static size_t generation_utf8_scan(const unsigned char *s, size_t n, bool *valid)
 {
     unsigned char c = s[0];
-    size_t len;
-    uint32_t cp, min;
-    if (c == 0)
-        return 0;
-    if (c < 0x80)
+    size_t need;
+    unsigned char lo = 0x80, hi = 0xBF;
+    *valid = false;
+    if (c < 0x80) {
+        *valid = c != 0;
         return 1;
-    if ((c & 0xE0) == 0xC0) { len = 2; cp = c & 0x1F; min = 0x80; }
-    else if ((c & 0xF0) == 0xE0) { len = 3; cp = c & 0x0F; min = 0x800; }
-    else if ((c & 0xF8) == 0xF0) { len = 4; cp = c & 0x07; min = 0x10000; }
-    else return 0;
-    if (len > n)
-        return 0;
-    for (size_t i = 1; i < len; i++) {
-        if ((s[i] & 0xC0) != 0x80)
-            return 0;
-        cp = (cp << 6) | (s[i] & 0x3F);
     }
-    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-        return 0;
-    return len;
+    if (c >= 0xC2 && c <= 0xDF) need = 1;
+    else if (c == 0xE0) { need = 2; lo = 0xA0; }
+    else if (c >= 0xE1 && c <= 0xEC) need = 2;
+    else if (c == 0xED) { need = 2; hi = 0x9F; }
+    else if (c >= 0xEE && c <= 0xEF) need = 2;
+    else if (c == 0xF0) { need = 3; lo = 0x90; }
+    else if (c >= 0xF1 && c <= 0xF3) need = 3;
+    else if (c == 0xF4) { need = 3; hi = 0x8F; }
+    else return 1;
+    size_t i = 1;
+    if (i < n && s[i] >= lo && s[i] <= hi) {
+        i++;
+        while (i <= need && i < n && s[i] >= 0x80 && s[i] <= 0xBF)
+            i++;
+    }
+    *valid = i == need + 1;
+    return i;
 }
 
 char *lt_generation_strdup_utf8(const char *s, size_t n)
 {
     const unsigned char *p = (const unsigned char *)s;
     size_t bad = 0, i = 0;
+    bool ok;
     /* Fast path: valid text is one copy. */
     while (i < n) {
         if (p[i] >= 0x01 && p[i] < 0x80) {
             i++;
             continue;
         }
-        size_t l = generation_utf8_len(p + i, n - i);
-        if (l == 0) {
-            bad++;
-            l = 1;
-        }
-        i += l;
+        i += generation_utf8_scan(p + i, n - i, &ok);
+        bad += !ok;
     }
     if (bad == 0)
         return lt_strndup(s ? s : "", n);
     if (n > (SIZE_MAX - 1) / 3)
         return NULL;
-    char *d = lt_malloc(n + 2 * bad + 1);
+    char *d = lt_malloc(n + 2 * bad + 1); /* each bad run (>= 1 byte) grows to 3 bytes at most */
     if (!d)
         return NULL;
     size_t o = 0;
     for (i = 0; i < n;) {
-        size_t l = p[i] >= 0x01 && p[i] < 0x80 ? 1 : generation_utf8_len(p + i, n - i);
-        if (l == 0) {
+        size_t l = generation_utf8_scan(p + i, n - i, &ok);
+        if (!ok) {
             memcpy(d + o, "\xEF\xBF\xBD", 3);
             o += 3;
-            i++;
         } else {
             memcpy(d + o, p + i, l);
             o += l;
-            i += l;
         }
+        i += l;
     }
     d[o] = '\0';
     return d;
@@ -228,7 +230,10 @@ static void generation_scrub(struct lt_buf *b, const char *s, size_t n)
                 if (n - i < pl || memcmp(p + i, generation_key_prefixes[k].prefix, pl) != 0)
                     continue;
                 size_t e = i + pl;
-                while (e < n && (generation_is_keychar(p[e]) || p[e] == '.'))
+                /* a dot inside a token (ya29.xxx) belongs to it; one that
+                 * ends a sentence does not */
+                while (e < n && (generation_is_keychar(p[e]) ||
+                                 (p[e] == '.' && e + 1 < n && generation_is_keychar(p[e + 1]))))
                     e++;
                 if (e - i >= generation_key_prefixes[k].min_len) {
                     skip_from = i + pl;
