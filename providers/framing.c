@@ -13,7 +13,7 @@
 #include <string.h>
 
 /* A staged line holds a field name and ": " besides the value. */
-#define SSE_LINE_SLACK 64
+#define FRAMING_SSE_LINE_SLACK 64
 
 static const unsigned char framing_bom[3] = { 0xEF, 0xBB, 0xBF };
 
@@ -26,7 +26,7 @@ enum lt_rc lt_framer_init(struct lt_framer *f, enum lt_framing kind, size_t cap,
     f->kind = kind;
     f->sink = sink;
     f->cap = cap ? cap : LT_FRAME_CAP;
-    lt_buf_init(&f->line, f->cap + SSE_LINE_SLACK);
+    lt_buf_init(&f->line, f->cap + FRAMING_SSE_LINE_SLACK);
     lt_buf_init(&f->data, f->cap + 1); /* +1: the \n after the last data line */
     return LT_OK;
 }
@@ -38,7 +38,7 @@ void lt_framer_free(struct lt_framer *f)
 }
 
 /* Blank line: hand the event over (or count it as skipped) and start anew. */
-static void sse_dispatch(struct lt_framer *f)
+static void framing_sse_dispatch(struct lt_framer *f)
 {
     if (f->event_over) {
         f->skipped++;
@@ -60,10 +60,10 @@ static void sse_dispatch(struct lt_framer *f)
 }
 
 /* One complete line, without its line end. */
-static void sse_line(struct lt_framer *f, const char *p, size_t n)
+static void framing_sse_line(struct lt_framer *f, const char *p, size_t n)
 {
     if (n == 0) {
-        sse_dispatch(f);
+        framing_sse_dispatch(f);
         return;
     }
     if (p[0] == ':')
@@ -91,7 +91,7 @@ static void sse_line(struct lt_framer *f, const char *p, size_t n)
 }
 
 /* Keeps the start of a line whose end is in a later chunk. */
-static void sse_stage(struct lt_framer *f, const char *p, size_t n)
+static void framing_sse_stage(struct lt_framer *f, const char *p, size_t n)
 {
     if (f->line_over || n == 0)
         return;
@@ -105,15 +105,15 @@ static void sse_stage(struct lt_framer *f, const char *p, size_t n)
     }
 }
 
-static void sse_staged_line(struct lt_framer *f)
+static void framing_sse_staged_line(struct lt_framer *f)
 {
     if (!f->line_over)
-        sse_line(f, f->line.data ? f->line.data : "", f->line.len);
+        framing_sse_line(f, f->line.data ? f->line.data : "", f->line.len);
     f->line_over = false;
     lt_buf_reset(&f->line);
 }
 
-static void sse_bytes(struct lt_framer *f, const char *p, size_t n)
+static void framing_sse_bytes(struct lt_framer *f, const char *p, size_t n)
 {
     size_t i = 0;
     while (i < n) {
@@ -128,14 +128,14 @@ static void sse_bytes(struct lt_framer *f, const char *p, size_t n)
         while (j < n && p[j] != '\n' && p[j] != '\r')
             j++;
         if (j == n) {
-            sse_stage(f, p + i, n - i);
+            framing_sse_stage(f, p + i, n - i);
             return;
         }
         if (f->line.len == 0 && !f->line_over) {
-            sse_line(f, p + i, j - i);
+            framing_sse_line(f, p + i, j - i);
         } else {
-            sse_stage(f, p + i, j - i);
-            sse_staged_line(f);
+            framing_sse_stage(f, p + i, j - i);
+            framing_sse_staged_line(f);
         }
         f->cr = p[j] == '\r';
         i = j + 1;
@@ -157,10 +157,10 @@ void lt_framer_feed(struct lt_framer *f, const char *p, size_t n)
         } else {
             f->bom_done = true;
             if (f->bom_have) /* a partial BOM was text after all */
-                sse_bytes(f, (const char *)framing_bom, f->bom_have);
+                framing_sse_bytes(f, (const char *)framing_bom, f->bom_have);
         }
     }
-    sse_bytes(f, p, n);
+    framing_sse_bytes(f, p, n);
 }
 
 void lt_framer_finish(struct lt_framer *f)
@@ -170,11 +170,11 @@ void lt_framer_finish(struct lt_framer *f)
     if (!f->bom_done) {
         f->bom_done = true;
         if (f->bom_have)
-            sse_bytes(f, (const char *)framing_bom, f->bom_have);
+            framing_sse_bytes(f, (const char *)framing_bom, f->bom_have);
     }
     if (f->line.len > 0 || f->line_over)
-        sse_staged_line(f);
+        framing_sse_staged_line(f);
     if (f->data.len > 0 || f->event_over)
-        sse_dispatch(f);
+        framing_sse_dispatch(f);
     f->cr = false;
 }
