@@ -3,7 +3,7 @@
  * chunks (text, reasoning, tool-call deltas per index, usage from whichever
  * chunk carries it), error bodies and error events.
  *
- * Owns the per-call state (struct oai) between lt_parser_new and
+ * Owns the per-call state (struct openai_call) between lt_parser_new and
  * lt_parser_finish. Never keeps raw chunks: each chunk is parsed once, read
  * once and freed; only the assembled answer survives. Never copies the URL
  * (its query may hold a key): only the Azure deployment is read out of it.
@@ -22,14 +22,14 @@
 /* OpenAI allows n <= 128 choices; parallel tool calls stay far below 128.
  * Indices past these are ignored, so a hostile index cannot make us
  * allocate. */
-#define OAI_CHOICES_MAX 128
-#define OAI_TOOLS_MAX 128
+#define OPENAI_CHOICES_MAX 128
+#define OPENAI_TOOLS_MAX 128
 /* Index of a legacy `function_call` (the pre-tools API): sorts first. */
-#define OAI_LEGACY_INDEX (-1)
+#define OPENAI_LEGACY_INDEX (-1)
 /* A non-JSON error body is quoted up to this many bytes. */
-#define OAI_ERROR_QUOTE 200
+#define OPENAI_ERROR_QUOTE 200
 
-struct oai_tool {
+struct openai_tool {
     int index;
     char *id;
     char *name;
@@ -38,7 +38,7 @@ struct oai_tool {
     char *args_s;       /* args as valid UTF-8, at the end */
 };
 
-struct oai_choice {
+struct openai_choice {
     int index;
     bool has_content;   /* a content string was seen (even ""): else null */
     struct lt_buf content;
@@ -47,29 +47,29 @@ struct oai_choice {
     char *content_s, *reasoning_s, *refusal_s; /* the above as valid UTF-8, at the end */
     char *role;
     char *finish_reason;
-    struct oai_tool *tools;
+    struct openai_tool *tools;
     int n_tools, cap_tools;
     int last_tool;      /* slot touched last: where an index-less delta goes */
 };
 
-enum oai_count {
-    OAI_PROMPT, OAI_COMPLETION, OAI_TOTAL, OAI_CACHED, OAI_CACHE_HIT,
-    OAI_AUDIO_IN, OAI_REASONING, OAI_AUDIO_OUT, OAI_NCOUNT
+enum openai_count {
+    OPENAI_PROMPT, OPENAI_COMPLETION, OPENAI_TOTAL, OPENAI_CACHED, OPENAI_CACHE_HIT,
+    OPENAI_AUDIO_IN, OPENAI_REASONING, OPENAI_AUDIO_OUT, OPENAI_NCOUNT
 };
 
-struct oai_usage {
-    unsigned has;       /* bit per enum oai_count */
-    long long v[OAI_NCOUNT];
+struct openai_usage {
+    unsigned has;       /* bit per enum openai_count */
+    long long v[OPENAI_NCOUNT];
 };
 
-struct oai {
+struct openai_call {
     char *deployment;   /* Azure /openai/deployments/{d}/: the model of last resort */
-    struct oai_choice *choices;
+    struct openai_choice *choices;
     int n_choices, cap_choices;
     char *id, *model, *fingerprint, *tier;
     bool has_usage, has_groq_usage;
-    struct oai_usage usage;      /* the last `usage` object seen */
-    struct oai_usage groq_usage; /* Groq's x_groq.usage, when no `usage` */
+    struct openai_usage usage;      /* the last `usage` object seen */
+    struct openai_usage groq_usage; /* Groq's x_groq.usage, when no `usage` */
     bool done;          /* data: [DONE] */
     bool error;         /* an error object or event was seen */
     unsigned long long chunks, bad_chunks;
@@ -78,32 +78,32 @@ struct oai {
     bool oom;
 };
 
-static bool oai_is(const cJSON *v, int type)
+static bool openai_is(const cJSON *v, int type)
 {
     return v && (v->type & 0xFF) == type;
 }
 
-static bool oai_key(const cJSON *c, const char *k)
+static bool openai_key(const cJSON *c, const char *k)
 {
     return c->string && strcmp(c->string, k) == 0;
 }
 
-static const char *oai_str(const cJSON *v)
+static const char *openai_str(const cJSON *v)
 {
-    return oai_is(v, cJSON_String) && v->valuestring ? v->valuestring : NULL;
+    return openai_is(v, cJSON_String) && v->valuestring ? v->valuestring : NULL;
 }
 
-static const cJSON *oai_child(const cJSON *obj, const char *k)
+static const cJSON *openai_child(const cJSON *obj, const char *k)
 {
-    if (!oai_is(obj, cJSON_Object))
+    if (!openai_is(obj, cJSON_Object))
         return NULL;
     for (const cJSON *c = obj->child; c; c = c->next)
-        if (oai_key(c, k))
+        if (openai_key(c, k))
             return c;
     return NULL;
 }
 
-static char *oai_dup(struct oai *o, const char *s)
+static char *openai_dup(struct openai_call *o, const char *s)
 {
     if (!s)
         return NULL;
@@ -114,24 +114,24 @@ static char *oai_dup(struct oai *o, const char *s)
 }
 
 /* Keeps the first non-empty value: ids and models repeat in every chunk. */
-static void oai_keep_first(struct oai *o, char **slot, const cJSON *v)
+static void openai_keep_first(struct openai_call *o, char **slot, const cJSON *v)
 {
-    const char *s = oai_str(v);
+    const char *s = openai_str(v);
     if (!*slot && s && *s)
-        *slot = oai_dup(o, s);
+        *slot = openai_dup(o, s);
 }
 
 /* Keeps the last non-empty value. */
-static void oai_keep_last(struct oai *o, char **slot, const cJSON *v)
+static void openai_keep_last(struct openai_call *o, char **slot, const cJSON *v)
 {
-    const char *s = oai_str(v);
+    const char *s = openai_str(v);
     if (!s || !*s || (*slot && strcmp(*slot, s) == 0))
         return;
     lt_free(*slot);
-    *slot = oai_dup(o, s);
+    *slot = openai_dup(o, s);
 }
 
-static void oai_append(struct oai *o, struct lt_buf *b, const char *s, size_t n)
+static void openai_append(struct openai_call *o, struct lt_buf *b, const char *s, size_t n)
 {
     if (lt_buf_add(b, s, n) != LT_OK && b->oom)
         o->oom = true;
@@ -148,7 +148,7 @@ bool lt_openai_chat_path(const char *path, size_t n)
 
 /* Azure names the deployment in the path; read it without copying the rest
  * of the URL (the query may carry a key). */
-static char *oai_deployment(struct oai *o, const char *url)
+static char *openai_deployment(struct openai_call *o, const char *url)
 {
     static const char seg[] = "/openai/deployments/";
     size_t sl = sizeof seg - 1;
@@ -172,10 +172,10 @@ static char *oai_deployment(struct oai *o, const char *url)
 }
 
 /* Request keys that are the conversation, not sampling parameters. */
-static const char *const oai_input_keys[] = { "messages", "tools", "tool_choice", "functions", "function_call" };
-#define OAI_NINPUT (sizeof oai_input_keys / sizeof oai_input_keys[0])
+static const char *const openai_input_keys[] = { "messages", "tools", "tool_choice", "functions", "function_call" };
+#define OPENAI_NINPUT (sizeof openai_input_keys / sizeof openai_input_keys[0])
 
-static char *oai_steal(struct oai *o, struct lt_buf *b)
+static char *openai_steal(struct openai_call *o, struct lt_buf *b)
 {
     if (b->truncated) {
         o->oom = true;
@@ -185,28 +185,28 @@ static char *oai_steal(struct oai *o, struct lt_buf *b)
     return lt_buf_steal(b, NULL);
 }
 
-static void oai_read_request(struct oai *o, const cJSON *j, struct lt_generation *g)
+static void openai_read_request(struct openai_call *o, const cJSON *j, struct lt_generation *g)
 {
-    const cJSON *input[OAI_NINPUT] = { 0 };
+    const cJSON *input[OPENAI_NINPUT] = { 0 };
     struct lt_buf params;
     lt_buf_init(&params, 0);
     for (const cJSON *c = j->child; c; c = c->next) {
         if (!c->string)
             continue;
-        if (oai_key(c, "model")) {
-            if (!g->request_model && oai_str(c))
-                g->request_model = oai_dup(o, oai_str(c));
+        if (openai_key(c, "model")) {
+            if (!g->request_model && openai_str(c))
+                g->request_model = openai_dup(o, openai_str(c));
             continue;
         }
         size_t k = 0;
-        while (k < OAI_NINPUT && strcmp(c->string, oai_input_keys[k]) != 0)
+        while (k < OPENAI_NINPUT && strcmp(c->string, openai_input_keys[k]) != 0)
             k++;
-        if (k < OAI_NINPUT) {
+        if (k < OPENAI_NINPUT) {
             if (!input[k])
                 input[k] = c;
             continue;
         }
-        if (oai_key(c, "stream") && oai_is(c, cJSON_True))
+        if (openai_key(c, "stream") && openai_is(c, cJSON_True))
             g->stream = o->stream_req = true;
         lt_buf_addc(&params, params.len ? ',' : '{');
         lt_buf_json_strz(&params, c->string);
@@ -215,55 +215,55 @@ static void oai_read_request(struct oai *o, const cJSON *j, struct lt_generation
     }
     if (params.len) {
         lt_buf_addc(&params, '}');
-        g->params_json = oai_steal(o, &params);
+        g->params_json = openai_steal(o, &params);
     }
     lt_buf_free(&params);
 
     struct lt_buf in;
     lt_buf_init(&in, 0);
-    for (size_t k = 0; k < OAI_NINPUT; k++) {
+    for (size_t k = 0; k < OPENAI_NINPUT; k++) {
         if (!input[k])
             continue;
         lt_buf_addc(&in, in.len ? ',' : '{');
-        lt_buf_json_strz(&in, oai_input_keys[k]);
+        lt_buf_json_strz(&in, openai_input_keys[k]);
         lt_buf_addc(&in, ':');
         lt_provider_json_write(&in, input[k]);
     }
     if (in.len) {
         lt_buf_addc(&in, '}');
-        g->input_json = oai_steal(o, &in);
+        g->input_json = openai_steal(o, &in);
     }
     lt_buf_free(&in);
 }
 
-static void oai_free(void *state);
+static void openai_free(void *state);
 
-static enum lt_rc oai_request(const struct lt_parse_in *in, struct lt_generation *g, void **state)
+static enum lt_rc openai_request(const struct lt_parse_in *in, struct lt_generation *g, void **state)
 {
     *state = NULL;
     cJSON *j = in->req && in->req_len ? lt_cj.ParseWithLength(in->req, in->req_len) : NULL;
-    bool obj = oai_is(j, cJSON_Object);
+    bool obj = openai_is(j, cJSON_Object);
     /* A host we do not know is an LLM only if the body says so. */
     if (!in->known_host &&
-        !(obj && oai_str(oai_child(j, "model")) && oai_is(oai_child(j, "messages"), cJSON_Array))) {
+        !(obj && openai_str(openai_child(j, "model")) && openai_is(openai_child(j, "messages"), cJSON_Array))) {
         if (j)
             lt_cj.Delete(j);
         return LT_ERR_SKIP;
     }
-    struct oai *o = lt_calloc(1, sizeof *o);
+    struct openai_call *o = lt_calloc(1, sizeof *o);
     if (!o) {
         if (j)
             lt_cj.Delete(j);
         return LT_ERR_NOMEM;
     }
     if (obj)
-        oai_read_request(o, j, g);
+        openai_read_request(o, j, g);
     if (j)
         lt_cj.Delete(j);
-    o->deployment = oai_deployment(o, in->url);
+    o->deployment = openai_deployment(o, in->url);
     o->status = in->http_status;
     if (o->oom) {
-        oai_free(o);
+        openai_free(o);
         lt_generation_free(g);
         return LT_ERR_NOMEM;
     }
@@ -273,9 +273,9 @@ static enum lt_rc oai_request(const struct lt_parse_in *in, struct lt_generation
 
 /* ---- response: the pieces ------------------------------------------------- */
 
-static int oai_framing(void *state, const char *content_type, int first)
+static int openai_framing(void *state, const char *content_type, int first)
 {
-    struct oai *o = state;
+    struct openai_call *o = state;
     if (first == '{' || first == '[')
         return LT_FRAMING_NONE; /* a JSON document, whatever the header says */
     if (first < 0)
@@ -284,21 +284,21 @@ static int oai_framing(void *state, const char *content_type, int first)
         return LT_FRAMING_SSE;
     if (o->status >= 400)
         return LT_FRAMING_NONE; /* an error page, quoted whole */
-    if (o->stream_req || first == 'd' || first == ':')
+    if (o->stream_req || first == 'd' || first == ':' || first == 'e' || first == 'i')
         return LT_FRAMING_SSE;
     return LT_FRAMING_NONE;
 }
 
-static struct oai_choice *oai_choice_at(struct oai *o, int index)
+static struct openai_choice *openai_choice_at(struct openai_call *o, int index)
 {
     for (int i = 0; i < o->n_choices; i++)
         if (o->choices[i].index == index)
             return &o->choices[i];
-    if (index < 0 || index >= OAI_CHOICES_MAX)
+    if (index < 0 || index >= OPENAI_CHOICES_MAX)
         return NULL;
     if (o->n_choices == o->cap_choices) {
         int cap = o->cap_choices ? o->cap_choices * 2 : 1;
-        struct oai_choice *c = lt_realloc(o->choices, (size_t)cap * sizeof *c);
+        struct openai_choice *c = lt_realloc(o->choices, (size_t)cap * sizeof *c);
         if (!c) {
             o->oom = true;
             return NULL;
@@ -306,7 +306,7 @@ static struct oai_choice *oai_choice_at(struct oai *o, int index)
         o->choices = c;
         o->cap_choices = cap;
     }
-    struct oai_choice *ch = &o->choices[o->n_choices++];
+    struct openai_choice *ch = &o->choices[o->n_choices++];
     memset(ch, 0, sizeof *ch);
     ch->index = index;
     ch->last_tool = -1;
@@ -316,7 +316,7 @@ static struct oai_choice *oai_choice_at(struct oai *o, int index)
     return ch;
 }
 
-static struct oai_tool *oai_tool_at(struct oai *o, struct oai_choice *ch, int index)
+static struct openai_tool *openai_tool_at(struct openai_call *o, struct openai_choice *ch, int index)
 {
     for (int i = 0; i < ch->n_tools; i++) {
         if (ch->tools[i].index == index) {
@@ -324,11 +324,11 @@ static struct oai_tool *oai_tool_at(struct oai *o, struct oai_choice *ch, int in
             return &ch->tools[i];
         }
     }
-    if (index < OAI_LEGACY_INDEX || index >= OAI_TOOLS_MAX)
+    if (index < OPENAI_LEGACY_INDEX || index >= OPENAI_TOOLS_MAX)
         return NULL;
     if (ch->n_tools == ch->cap_tools) {
         int cap = ch->cap_tools ? ch->cap_tools * 2 : 2;
-        struct oai_tool *t = lt_realloc(ch->tools, (size_t)cap * sizeof *t);
+        struct openai_tool *t = lt_realloc(ch->tools, (size_t)cap * sizeof *t);
         if (!t) {
             o->oom = true;
             return NULL;
@@ -336,7 +336,7 @@ static struct oai_tool *oai_tool_at(struct oai *o, struct oai_choice *ch, int in
         ch->tools = t;
         ch->cap_tools = cap;
     }
-    struct oai_tool *t = &ch->tools[ch->n_tools];
+    struct openai_tool *t = &ch->tools[ch->n_tools];
     memset(t, 0, sizeof *t);
     t->index = index;
     lt_buf_init(&t->args, 0);
@@ -344,9 +344,9 @@ static struct oai_tool *oai_tool_at(struct oai *o, struct oai_choice *ch, int in
     return t;
 }
 
-static bool oai_int(const cJSON *v, long long *out)
+static bool openai_int(const cJSON *v, long long *out)
 {
-    if (!oai_is(v, cJSON_Number))
+    if (!openai_is(v, cJSON_Number))
         return false;
     double d = v->valuedouble;
     if (!(d >= -9.0e15 && d <= 9.0e15))
@@ -356,37 +356,37 @@ static bool oai_int(const cJSON *v, long long *out)
 }
 
 /* The function part of a tool call or a legacy function_call. */
-static void oai_function(struct oai *o, struct oai_tool *t, const cJSON *fn)
+static void openai_function(struct openai_call *o, struct openai_tool *t, const cJSON *fn)
 {
     for (const cJSON *c = fn ? fn->child : NULL; c; c = c->next) {
-        if (oai_key(c, "name")) {
-            oai_keep_first(o, &t->name, c);
-        } else if (oai_key(c, "arguments")) {
-            const char *s = oai_str(c);
+        if (openai_key(c, "name")) {
+            openai_keep_first(o, &t->name, c);
+        } else if (openai_key(c, "arguments")) {
+            const char *s = openai_str(c);
             if (s)
-                oai_append(o, &t->args, s, strlen(s));
-            else if (oai_is(c, cJSON_Object) || oai_is(c, cJSON_Array))
+                openai_append(o, &t->args, s, strlen(s));
+            else if (openai_is(c, cJSON_Object) || openai_is(c, cJSON_Array))
                 lt_provider_json_write(&t->args, c); /* servers that send parsed arguments */
         }
     }
 }
 
-static void oai_tool_calls(struct oai *o, struct oai_choice *ch, const cJSON *arr, bool streamed)
+static void openai_tool_calls(struct openai_call *o, struct openai_choice *ch, const cJSON *arr, bool streamed)
 {
     int pos = 0;
     for (const cJSON *tc = arr->child; tc; tc = tc->next, pos++) {
-        if (!oai_is(tc, cJSON_Object))
+        if (!openai_is(tc, cJSON_Object))
             continue;
         long long idx = 0;
-        const cJSON *id = oai_child(tc, "id");
-        const char *ids = oai_str(id);
+        const cJSON *id = openai_child(tc, "id");
+        const char *ids = openai_str(id);
         if (!streamed) {
             idx = pos; /* a whole message lists its calls in order */
-        } else if (!oai_int(oai_child(tc, "index"), &idx)) {
+        } else if (!openai_int(openai_child(tc, "index"), &idx)) {
             /* No index: a new id starts a call, anything else continues the
              * call touched last. */
-            const struct oai_tool *last = ch->last_tool >= 0 ? &ch->tools[ch->last_tool] : NULL;
-            if (last && last->index != OAI_LEGACY_INDEX && (!ids || !*ids || (last->id && strcmp(last->id, ids) == 0)))
+            const struct openai_tool *last = ch->last_tool >= 0 ? &ch->tools[ch->last_tool] : NULL;
+            if (last && last->index != OPENAI_LEGACY_INDEX && (!ids || !*ids || (last->id && strcmp(last->id, ids) == 0)))
                 idx = last->index;
             else {
                 idx = 0;
@@ -395,146 +395,146 @@ static void oai_tool_calls(struct oai *o, struct oai_choice *ch, const cJSON *ar
                         idx = ch->tools[i].index + 1;
             }
         }
-        if (idx < 0 || idx >= OAI_TOOLS_MAX)
+        if (idx < 0 || idx >= OPENAI_TOOLS_MAX)
             continue;
-        struct oai_tool *t = oai_tool_at(o, ch, (int)idx);
+        struct openai_tool *t = openai_tool_at(o, ch, (int)idx);
         if (!t)
             continue;
-        oai_keep_first(o, &t->id, id);
-        oai_keep_first(o, &t->type, oai_child(tc, "type"));
-        oai_function(o, t, oai_child(tc, "function"));
+        openai_keep_first(o, &t->id, id);
+        openai_keep_first(o, &t->type, openai_child(tc, "type"));
+        openai_function(o, t, openai_child(tc, "function"));
     }
 }
 
 /* Content given as parts (Mistral's [{"type":"text","text":...},
  * {"type":"thinking","thinking":[...]}]). */
-static void oai_content_parts(struct oai *o, struct oai_choice *ch, const cJSON *arr, bool thinking)
+static void openai_content_parts(struct openai_call *o, struct openai_choice *ch, const cJSON *arr, bool thinking)
 {
     for (const cJSON *p = arr->child; p; p = p->next) {
-        const char *type = oai_str(oai_child(p, "type"));
-        const char *text = oai_str(oai_child(p, "text"));
+        const char *type = openai_str(openai_child(p, "type"));
+        const char *text = openai_str(openai_child(p, "text"));
         if (!type)
             continue;
         if (strcmp(type, "text") == 0 && text) {
             struct lt_buf *b = thinking ? &ch->reasoning : &ch->content;
             if (!thinking)
                 ch->has_content = true;
-            oai_append(o, b, text, strlen(text));
+            openai_append(o, b, text, strlen(text));
         } else if (strcmp(type, "thinking") == 0) {
-            const cJSON *t = oai_child(p, "thinking");
-            if (oai_is(t, cJSON_Array))
-                oai_content_parts(o, ch, t, true);
-            else if (oai_str(t))
-                oai_append(o, &ch->reasoning, oai_str(t), strlen(oai_str(t)));
+            const cJSON *t = openai_child(p, "thinking");
+            if (openai_is(t, cJSON_Array))
+                openai_content_parts(o, ch, t, true);
+            else if (openai_str(t))
+                openai_append(o, &ch->reasoning, openai_str(t), strlen(openai_str(t)));
         }
     }
 }
 
 /* A message (whole answer) or a delta (stream chunk): both append. */
-static void oai_message(struct oai *o, struct oai_choice *ch, const cJSON *m, bool streamed)
+static void openai_message(struct openai_call *o, struct openai_choice *ch, const cJSON *m, bool streamed)
 {
     const cJSON *reasoning_content = NULL, *reasoning = NULL;
     for (const cJSON *c = m->child; c; c = c->next) {
         if (!c->string)
             continue;
-        if (oai_key(c, "content")) {
-            const char *s = oai_str(c);
+        if (openai_key(c, "content")) {
+            const char *s = openai_str(c);
             if (s) {
                 ch->has_content = true;
-                oai_append(o, &ch->content, s, strlen(s));
-            } else if (oai_is(c, cJSON_Array)) {
-                oai_content_parts(o, ch, c, false);
+                openai_append(o, &ch->content, s, strlen(s));
+            } else if (openai_is(c, cJSON_Array)) {
+                openai_content_parts(o, ch, c, false);
             }
-        } else if (oai_key(c, "reasoning_content")) {
+        } else if (openai_key(c, "reasoning_content")) {
             reasoning_content = c;
-        } else if (oai_key(c, "reasoning")) {
+        } else if (openai_key(c, "reasoning")) {
             reasoning = c;
-        } else if (oai_key(c, "refusal")) {
-            const char *s = oai_str(c);
+        } else if (openai_key(c, "refusal")) {
+            const char *s = openai_str(c);
             if (s)
-                oai_append(o, &ch->refusal, s, strlen(s));
-        } else if (oai_key(c, "role")) {
-            oai_keep_first(o, &ch->role, c);
-        } else if (oai_key(c, "tool_calls")) {
-            if (oai_is(c, cJSON_Array))
-                oai_tool_calls(o, ch, c, streamed);
-        } else if (oai_key(c, "function_call")) {
-            if (oai_is(c, cJSON_Object)) {
-                struct oai_tool *t = oai_tool_at(o, ch, OAI_LEGACY_INDEX);
+                openai_append(o, &ch->refusal, s, strlen(s));
+        } else if (openai_key(c, "role")) {
+            openai_keep_first(o, &ch->role, c);
+        } else if (openai_key(c, "tool_calls")) {
+            if (openai_is(c, cJSON_Array))
+                openai_tool_calls(o, ch, c, streamed);
+        } else if (openai_key(c, "function_call")) {
+            if (openai_is(c, cJSON_Object)) {
+                struct openai_tool *t = openai_tool_at(o, ch, OPENAI_LEGACY_INDEX);
                 if (t)
-                    oai_function(o, t, c);
+                    openai_function(o, t, c);
             }
         }
     }
     /* DeepSeek says reasoning_content, Groq and OpenRouter say reasoning;
      * a server that sends both means the same text. */
-    const char *r = oai_str(reasoning_content);
+    const char *r = openai_str(reasoning_content);
     if (!r)
-        r = oai_str(reasoning);
+        r = openai_str(reasoning);
     if (r)
-        oai_append(o, &ch->reasoning, r, strlen(r));
+        openai_append(o, &ch->reasoning, r, strlen(r));
 }
 
-static void oai_choice(struct oai *o, const cJSON *el, bool streamed)
+static void openai_choice(struct openai_call *o, const cJSON *el, bool streamed)
 {
-    if (!oai_is(el, cJSON_Object))
+    if (!openai_is(el, cJSON_Object))
         return;
     long long idx = 0;
-    oai_int(oai_child(el, "index"), &idx); /* absent: 0 */
-    if (idx < 0 || idx >= OAI_CHOICES_MAX)
+    openai_int(openai_child(el, "index"), &idx); /* absent: 0 */
+    if (idx < 0 || idx >= OPENAI_CHOICES_MAX)
         return;
-    struct oai_choice *ch = oai_choice_at(o, (int)idx);
+    struct openai_choice *ch = openai_choice_at(o, (int)idx);
     if (!ch)
         return;
     for (const cJSON *c = el->child; c; c = c->next) {
-        if (oai_key(c, "delta") || oai_key(c, "message")) {
-            if (oai_is(c, cJSON_Object))
-                oai_message(o, ch, c, streamed);
-        } else if (oai_key(c, "finish_reason")) {
-            oai_keep_last(o, &ch->finish_reason, c);
+        if (openai_key(c, "delta") || openai_key(c, "message")) {
+            if (openai_is(c, cJSON_Object))
+                openai_message(o, ch, c, streamed);
+        } else if (openai_key(c, "finish_reason")) {
+            openai_keep_last(o, &ch->finish_reason, c);
         }
     }
 }
 
-static void oai_count(struct oai_usage *u, enum oai_count k, const cJSON *v)
+static void openai_count(struct openai_usage *u, enum openai_count k, const cJSON *v)
 {
     long long n;
-    if (oai_int(v, &n)) {
+    if (openai_int(v, &n)) {
         u->v[k] = n;
         u->has |= 1u << k;
     }
 }
 
 /* A usage object replaces the one before: the final report wins. */
-static void oai_usage(struct oai_usage *u, const cJSON *obj)
+static void openai_usage(struct openai_usage *u, const cJSON *obj)
 {
     memset(u, 0, sizeof *u);
     for (const cJSON *c = obj->child; c; c = c->next) {
-        if (oai_key(c, "prompt_tokens"))
-            oai_count(u, OAI_PROMPT, c);
-        else if (oai_key(c, "completion_tokens"))
-            oai_count(u, OAI_COMPLETION, c);
-        else if (oai_key(c, "total_tokens"))
-            oai_count(u, OAI_TOTAL, c);
-        else if (oai_key(c, "prompt_cache_hit_tokens"))
-            oai_count(u, OAI_CACHE_HIT, c);
-        else if (oai_key(c, "prompt_tokens_details")) {
-            oai_count(u, OAI_CACHED, oai_child(c, "cached_tokens"));
-            oai_count(u, OAI_AUDIO_IN, oai_child(c, "audio_tokens"));
-        } else if (oai_key(c, "completion_tokens_details")) {
-            oai_count(u, OAI_REASONING, oai_child(c, "reasoning_tokens"));
-            oai_count(u, OAI_AUDIO_OUT, oai_child(c, "audio_tokens"));
+        if (openai_key(c, "prompt_tokens"))
+            openai_count(u, OPENAI_PROMPT, c);
+        else if (openai_key(c, "completion_tokens"))
+            openai_count(u, OPENAI_COMPLETION, c);
+        else if (openai_key(c, "total_tokens"))
+            openai_count(u, OPENAI_TOTAL, c);
+        else if (openai_key(c, "prompt_cache_hit_tokens"))
+            openai_count(u, OPENAI_CACHE_HIT, c);
+        else if (openai_key(c, "prompt_tokens_details")) {
+            openai_count(u, OPENAI_CACHED, openai_child(c, "cached_tokens"));
+            openai_count(u, OPENAI_AUDIO_IN, openai_child(c, "audio_tokens"));
+        } else if (openai_key(c, "completion_tokens_details")) {
+            openai_count(u, OPENAI_REASONING, openai_child(c, "reasoning_tokens"));
+            openai_count(u, OPENAI_AUDIO_OUT, openai_child(c, "audio_tokens"));
         }
     }
 }
 
 /* Quotes the start of a body that is not a JSON error: whitespace runs
  * become one space, the cut never splits a character. */
-static void oai_error_text(struct lt_generation *g, long status, const char *body, size_t n)
+static void openai_error_text(struct lt_generation *g, long status, const char *body, size_t n)
 {
-    char q[OAI_ERROR_QUOTE + 1];
+    char q[OPENAI_ERROR_QUOTE + 1];
     size_t o = 0, i = 0;
-    for (; i < n && o < OAI_ERROR_QUOTE; i++) {
+    for (; i < n && o < OPENAI_ERROR_QUOTE; i++) {
         unsigned char c = (unsigned char)body[i];
         if (c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == 0) {
             if (o > 0 && q[o - 1] != ' ')
@@ -569,20 +569,20 @@ static void oai_error_text(struct lt_generation *g, long status, const char *bod
 
 /* The message of an error object: {"message": ...}, a bare string, or what
  * its code and type say. */
-static bool oai_error_object(struct lt_generation *g, const cJSON *err)
+static bool openai_error_object(struct lt_generation *g, const cJSON *err)
 {
-    const char *msg = oai_str(err);
+    const char *msg = openai_str(err);
     if (!msg) {
-        msg = oai_str(oai_child(err, "message"));
+        msg = openai_str(openai_child(err, "message"));
         if (!msg)
-            msg = oai_str(oai_child(err, "error"));
+            msg = openai_str(openai_child(err, "error"));
     }
     if (msg && *msg) {
         lt_generation_set_status(g, LT_LEVEL_ERROR, "%s", msg);
         return true;
     }
-    const char *code = oai_str(oai_child(err, "code"));
-    const char *type = oai_str(oai_child(err, "type"));
+    const char *code = openai_str(openai_child(err, "code"));
+    const char *type = openai_str(openai_child(err, "type"));
     if (code || type) {
         lt_generation_set_status(g, LT_LEVEL_ERROR, "%s%s%s", type ? type : "", type && code ? ": " : "",
                                  code ? code : "");
@@ -592,36 +592,36 @@ static bool oai_error_object(struct lt_generation *g, const cJSON *err)
 }
 
 /* A chunk or a whole answer: every top-level member read once. */
-static void oai_read(struct oai *o, struct lt_generation *g, const cJSON *j, bool streamed)
+static void openai_read(struct openai_call *o, struct lt_generation *g, const cJSON *j, bool streamed)
 {
     for (const cJSON *c = j->child; c; c = c->next) {
         if (!c->string)
             continue;
-        if (oai_key(c, "choices")) {
-            if (oai_is(c, cJSON_Array))
+        if (openai_key(c, "choices")) {
+            if (openai_is(c, cJSON_Array))
                 for (const cJSON *el = c->child; el; el = el->next)
-                    oai_choice(o, el, streamed);
-        } else if (oai_key(c, "id")) {
-            oai_keep_first(o, &o->id, c);
-        } else if (oai_key(c, "model")) {
-            oai_keep_first(o, &o->model, c); /* Azure's first chunk says "" */
-        } else if (oai_key(c, "system_fingerprint")) {
-            oai_keep_last(o, &o->fingerprint, c);
-        } else if (oai_key(c, "service_tier")) {
-            oai_keep_last(o, &o->tier, c);
-        } else if (oai_key(c, "usage")) {
-            if (oai_is(c, cJSON_Object)) { /* usage: null chunks say nothing */
-                oai_usage(&o->usage, c);
+                    openai_choice(o, el, streamed);
+        } else if (openai_key(c, "id")) {
+            openai_keep_first(o, &o->id, c);
+        } else if (openai_key(c, "model")) {
+            openai_keep_first(o, &o->model, c); /* Azure's first chunk says "" */
+        } else if (openai_key(c, "system_fingerprint")) {
+            openai_keep_last(o, &o->fingerprint, c);
+        } else if (openai_key(c, "service_tier")) {
+            openai_keep_last(o, &o->tier, c);
+        } else if (openai_key(c, "usage")) {
+            if (openai_is(c, cJSON_Object)) { /* usage: null chunks say nothing */
+                openai_usage(&o->usage, c);
                 o->has_usage = true;
             }
-        } else if (oai_key(c, "x_groq")) {
-            const cJSON *u = oai_child(c, "usage");
-            if (oai_is(u, cJSON_Object)) {
-                oai_usage(&o->groq_usage, u);
+        } else if (openai_key(c, "x_groq")) {
+            const cJSON *u = openai_child(c, "usage");
+            if (openai_is(u, cJSON_Object)) {
+                openai_usage(&o->groq_usage, u);
                 o->has_groq_usage = true;
             }
-        } else if (oai_key(c, "error")) {
-            if ((oai_is(c, cJSON_Object) || oai_is(c, cJSON_String)) && oai_error_object(g, c))
+        } else if (openai_key(c, "error")) {
+            if ((openai_is(c, cJSON_Object) || openai_is(c, cJSON_String)) && openai_error_object(g, c))
                 o->error = true;
         }
     }
@@ -629,17 +629,17 @@ static void oai_read(struct oai *o, struct lt_generation *g, const cJSON *j, boo
 
 /* ---- response: streamed ---------------------------------------------------- */
 
-static bool oai_event_is(const struct lt_frame *f, const char *name)
+static bool openai_event_is(const struct lt_frame *f, const char *name)
 {
     size_t n = strlen(name);
     return f->event_len == n && memcmp(f->event, name, n) == 0;
 }
 
-static void oai_frame(void *state, struct lt_generation *g, const struct lt_frame *f)
+static void openai_frame(void *state, struct lt_generation *g, const struct lt_frame *f)
 {
-    struct oai *o = state;
-    bool error_event = oai_event_is(f, "error");
-    if (!error_event && !oai_event_is(f, "message"))
+    struct openai_call *o = state;
+    bool error_event = openai_event_is(f, "error");
+    if (!error_event && !openai_event_is(f, "message"))
         return; /* other event types (pings, ...) carry nothing we read */
     const char *d = f->data;
     size_t n = f->len;
@@ -657,14 +657,14 @@ static void oai_frame(void *state, struct lt_generation *g, const struct lt_fram
     }
     o->chunks++;
     cJSON *j = lt_cj.ParseWithLength(d, n);
-    if (oai_is(j, cJSON_Object)) {
-        oai_read(o, g, j, true);
+    if (openai_is(j, cJSON_Object)) {
+        openai_read(o, g, j, true);
         if (error_event && !o->error) {
             lt_generation_set_status(g, LT_LEVEL_ERROR, "error event in the response stream");
             o->error = true;
         }
     } else if (error_event) {
-        oai_error_text(g, 0, d, n);
+        openai_error_text(g, 0, d, n);
         o->error = true;
     } else {
         o->bad_chunks++;
@@ -676,53 +676,53 @@ static void oai_frame(void *state, struct lt_generation *g, const struct lt_fram
 /* ---- response: the end ------------------------------------------------------ */
 
 /* A warning never hides an error or an earlier warning. */
-#define OAI_WARN(g, ...)                                                   \
+#define OPENAI_WARN(g, ...)                                                   \
     do {                                                                   \
         if ((g)->level == LT_LEVEL_DEFAULT)                                \
             lt_generation_set_status((g), LT_LEVEL_WARNING, __VA_ARGS__); \
     } while (0)
 
-static void oai_whole(struct oai *o, const struct lt_parse_end *e, struct lt_generation *g)
+static void openai_whole(struct openai_call *o, const struct lt_parse_end *e, struct lt_generation *g)
 {
     cJSON *j = e->body_len ? lt_cj.ParseWithLength(e->body, e->body_len) : NULL;
     const cJSON *top = j;
-    if (oai_is(top, cJSON_Array)) /* [{"error": ...}] */
+    if (openai_is(top, cJSON_Array)) /* [{"error": ...}] */
         top = top->child;
     if (e->http_status >= 400) {
         bool said = false;
-        if (oai_is(top, cJSON_Object)) {
-            const cJSON *err = oai_child(top, "error");
+        if (openai_is(top, cJSON_Object)) {
+            const cJSON *err = openai_child(top, "error");
             if (err)
-                said = oai_error_object(g, err);
+                said = openai_error_object(g, err);
             if (!said)
-                said = oai_error_object(g, top); /* {"message": ...} */
-            if (!said && oai_str(oai_child(top, "detail"))) {
-                lt_generation_set_status(g, LT_LEVEL_ERROR, "%s", oai_str(oai_child(top, "detail")));
+                said = openai_error_object(g, top); /* {"message": ...} */
+            if (!said && openai_str(openai_child(top, "detail"))) {
+                lt_generation_set_status(g, LT_LEVEL_ERROR, "%s", openai_str(openai_child(top, "detail")));
                 said = true;
             }
         }
         if (!said)
-            oai_error_text(g, e->http_status, e->body, e->body_len);
+            openai_error_text(g, e->http_status, e->body, e->body_len);
         o->error = true;
-    } else if (oai_is(j, cJSON_Object)) {
-        oai_read(o, g, j, false);
+    } else if (openai_is(j, cJSON_Object)) {
+        openai_read(o, g, j, false);
         if (!o->error && o->n_choices == 0 && e->complete)
-            OAI_WARN(g, "response has no choices (%llu bytes)", e->bytes);
+            OPENAI_WARN(g, "response has no choices (%llu bytes)", e->bytes);
     } else if (e->complete && e->http_status != 0) {
         if (e->body_truncated)
-            OAI_WARN(g, "response body passed its cap and was cut (%llu bytes)", e->bytes);
+            OPENAI_WARN(g, "response body passed its cap and was cut (%llu bytes)", e->bytes);
         else if (e->body_len == 0)
-            OAI_WARN(g, "response body is empty (%llu bytes)", e->bytes);
+            OPENAI_WARN(g, "response body is empty (%llu bytes)", e->bytes);
         else if (j)
-            OAI_WARN(g, "response is JSON but not a chat completion (%llu bytes)", e->bytes);
+            OPENAI_WARN(g, "response is JSON but not a chat completion (%llu bytes)", e->bytes);
         else
-            OAI_WARN(g, "response is not JSON (%llu bytes)", e->bytes);
+            OPENAI_WARN(g, "response is not JSON (%llu bytes)", e->bytes);
     }
     if (j)
         lt_cj.Delete(j);
 }
 
-static void oai_stream_end(struct oai *o, const struct lt_parse_end *e, struct lt_generation *g)
+static void openai_stream_end(struct openai_call *o, const struct lt_parse_end *e, struct lt_generation *g)
 {
     if (e->http_status >= 400 && !o->error) {
         lt_generation_set_status(g, LT_LEVEL_ERROR, "HTTP %ld", e->http_status);
@@ -735,31 +735,31 @@ static void oai_stream_end(struct oai *o, const struct lt_parse_end *e, struct l
         if (o->choices[i].finish_reason)
             finished = true;
     if (o->bad_chunks)
-        OAI_WARN(g, "%llu of %llu stream events are not JSON (%llu bytes)", o->bad_chunks, o->chunks, e->bytes);
+        OPENAI_WARN(g, "%llu of %llu stream events are not JSON (%llu bytes)", o->bad_chunks, o->chunks, e->bytes);
     if (e->frames_skipped)
-        OAI_WARN(g, "%llu stream events over the %zu-byte cap were skipped (%llu bytes)", e->frames_skipped,
+        OPENAI_WARN(g, "%llu stream events over the %zu-byte cap were skipped (%llu bytes)", e->frames_skipped,
                  (size_t)LT_FRAME_CAP, e->bytes);
     if (!o->done && !finished && !o->error) {
         if (o->chunks == 0)
-            OAI_WARN(g, "stream holds no events (%llu bytes)", e->bytes);
+            OPENAI_WARN(g, "stream holds no events (%llu bytes)", e->bytes);
         else
-            OAI_WARN(g, "stream ended without a finish_reason or [DONE] (%llu bytes)", e->bytes);
+            OPENAI_WARN(g, "stream ended without a finish_reason or [DONE] (%llu bytes)", e->bytes);
     }
 }
 
-static void oai_sort(struct oai *o)
+static void openai_sort(struct openai_call *o)
 {
     for (int i = 1; i < o->n_choices; i++) {
-        struct oai_choice c = o->choices[i];
+        struct openai_choice c = o->choices[i];
         int k = i;
         for (; k > 0 && o->choices[k - 1].index > c.index; k--)
             o->choices[k] = o->choices[k - 1];
         o->choices[k] = c;
     }
     for (int n = 0; n < o->n_choices; n++) {
-        struct oai_choice *ch = &o->choices[n];
+        struct openai_choice *ch = &o->choices[n];
         for (int i = 1; i < ch->n_tools; i++) {
-            struct oai_tool t = ch->tools[i];
+            struct openai_tool t = ch->tools[i];
             int k = i;
             for (; k > 0 && ch->tools[k - 1].index > t.index; k--)
                 ch->tools[k] = ch->tools[k - 1];
@@ -769,7 +769,7 @@ static void oai_sort(struct oai *o)
 }
 
 /* The assistant message as the API would have returned it whole. */
-static void oai_message_json(struct lt_buf *b, const struct oai_choice *ch)
+static void openai_message_json(struct lt_buf *b, const struct openai_choice *ch)
 {
     lt_buf_adds(b, "{\"role\":");
     lt_buf_json_strz(b, ch->role ? ch->role : "assistant");
@@ -785,8 +785,8 @@ static void oai_message_json(struct lt_buf *b, const struct oai_choice *ch)
     }
     int n_calls = 0;
     for (int i = 0; i < ch->n_tools; i++) {
-        const struct oai_tool *t = &ch->tools[i];
-        if (t->index == OAI_LEGACY_INDEX) {
+        const struct openai_tool *t = &ch->tools[i];
+        if (t->index == OPENAI_LEGACY_INDEX) {
             lt_buf_adds(b, ",\"function_call\":{\"name\":");
             lt_buf_json_strz(b, t->name);
             lt_buf_adds(b, ",\"arguments\":");
@@ -813,7 +813,7 @@ static void oai_message_json(struct lt_buf *b, const struct oai_choice *ch)
 /* Text pieces joined, as valid UTF-8 (a character split across two chunks
  * is whole again here; stray bytes become U+FFFD): made once, used for
  * both output_json and the plain fields. */
-static char *oai_clean(struct oai *o, const struct lt_buf *b)
+static char *openai_clean(struct openai_call *o, const struct lt_buf *b)
 {
     char *s = lt_generation_strdup_utf8(b->data ? b->data : "", b->len);
     if (!s)
@@ -821,44 +821,44 @@ static char *oai_clean(struct oai *o, const struct lt_buf *b)
     return s;
 }
 
-static void oai_usage_details(const struct oai_usage *u, struct lt_generation *g)
+static void openai_usage_details(const struct openai_usage *u, struct lt_generation *g)
 {
-#define OAI_HAS(k) (u->has & (1u << (k)))
+#define OPENAI_HAS(k) (u->has & (1u << (k)))
     long long cached = 0, reasoning = 0;
     bool has_cached = false;
-    if (OAI_HAS(OAI_CACHED)) {
-        cached = u->v[OAI_CACHED];
+    if (OPENAI_HAS(OPENAI_CACHED)) {
+        cached = u->v[OPENAI_CACHED];
         has_cached = true;
-    } else if (OAI_HAS(OAI_CACHE_HIT)) { /* DeepSeek's own name */
-        cached = u->v[OAI_CACHE_HIT];
+    } else if (OPENAI_HAS(OPENAI_CACHE_HIT)) { /* DeepSeek's own name */
+        cached = u->v[OPENAI_CACHE_HIT];
         has_cached = true;
     }
-    if (OAI_HAS(OAI_REASONING))
-        reasoning = u->v[OAI_REASONING];
+    if (OPENAI_HAS(OPENAI_REASONING))
+        reasoning = u->v[OPENAI_REASONING];
     /* Langfuse prices each key on its own: input excludes cache reads,
      * output excludes reasoning (DESIGN "Usage details"). */
-    if (OAI_HAS(OAI_PROMPT)) {
-        long long in = u->v[OAI_PROMPT] - cached;
+    if (OPENAI_HAS(OPENAI_PROMPT)) {
+        long long in = u->v[OPENAI_PROMPT] - cached;
         lt_generation_set_usage(g, "input", in > 0 ? in : 0);
     }
     if (has_cached)
         lt_generation_set_usage(g, "input_cached_tokens", cached);
-    if (OAI_HAS(OAI_COMPLETION)) {
-        long long out = u->v[OAI_COMPLETION] - reasoning;
+    if (OPENAI_HAS(OPENAI_COMPLETION)) {
+        long long out = u->v[OPENAI_COMPLETION] - reasoning;
         lt_generation_set_usage(g, "output", out > 0 ? out : 0);
     }
-    if (OAI_HAS(OAI_REASONING))
+    if (OPENAI_HAS(OPENAI_REASONING))
         lt_generation_set_usage(g, "output_reasoning_tokens", reasoning);
-    if (OAI_HAS(OAI_AUDIO_IN) && u->v[OAI_AUDIO_IN] > 0)
-        lt_generation_set_usage(g, "input_audio_tokens", u->v[OAI_AUDIO_IN]);
-    if (OAI_HAS(OAI_AUDIO_OUT) && u->v[OAI_AUDIO_OUT] > 0)
-        lt_generation_set_usage(g, "output_audio_tokens", u->v[OAI_AUDIO_OUT]);
-    if (OAI_HAS(OAI_TOTAL))
-        lt_generation_set_usage(g, "total", u->v[OAI_TOTAL]);
-#undef OAI_HAS
+    if (OPENAI_HAS(OPENAI_AUDIO_IN) && u->v[OPENAI_AUDIO_IN] > 0)
+        lt_generation_set_usage(g, "input_audio_tokens", u->v[OPENAI_AUDIO_IN]);
+    if (OPENAI_HAS(OPENAI_AUDIO_OUT) && u->v[OPENAI_AUDIO_OUT] > 0)
+        lt_generation_set_usage(g, "output_audio_tokens", u->v[OPENAI_AUDIO_OUT]);
+    if (OPENAI_HAS(OPENAI_TOTAL))
+        lt_generation_set_usage(g, "total", u->v[OPENAI_TOTAL]);
+#undef OPENAI_HAS
 }
 
-static void oai_meta(struct oai *o, struct lt_generation *g, const char *key, const char *value)
+static void openai_meta(struct openai_call *o, struct lt_generation *g, const char *key, const char *value)
 {
     if (!value)
         return;
@@ -869,9 +869,9 @@ static void oai_meta(struct oai *o, struct lt_generation *g, const char *key, co
         lt_generation_add_meta(g, key, v);
 }
 
-static void oai_assemble(struct oai *o, struct lt_generation *g)
+static void openai_assemble(struct openai_call *o, struct lt_generation *g)
 {
-    oai_sort(o);
+    openai_sort(o);
     g->response_model = o->model;
     o->model = NULL;
     const char *model = g->response_model ? g->response_model
@@ -881,21 +881,21 @@ static void oai_assemble(struct oai *o, struct lt_generation *g)
         o->oom = true;
     if (o->id && !(g->response_id = lt_strdup(o->id)))
         o->oom = true;
-    oai_meta(o, g, "response_id", o->id);
-    oai_meta(o, g, "system_fingerprint", o->fingerprint);
-    oai_meta(o, g, "service_tier", o->tier);
-    oai_meta(o, g, "azure_deployment", o->deployment);
+    openai_meta(o, g, "response_id", o->id);
+    openai_meta(o, g, "system_fingerprint", o->fingerprint);
+    openai_meta(o, g, "service_tier", o->tier);
+    openai_meta(o, g, "azure_deployment", o->deployment);
 
     for (int i = 0; i < o->n_choices; i++) {
-        struct oai_choice *ch = &o->choices[i];
+        struct openai_choice *ch = &o->choices[i];
         if (ch->has_content)
-            ch->content_s = oai_clean(o, &ch->content);
+            ch->content_s = openai_clean(o, &ch->content);
         if (ch->reasoning.len)
-            ch->reasoning_s = oai_clean(o, &ch->reasoning);
+            ch->reasoning_s = openai_clean(o, &ch->reasoning);
         if (ch->refusal.len)
-            ch->refusal_s = oai_clean(o, &ch->refusal);
+            ch->refusal_s = openai_clean(o, &ch->refusal);
         for (int k = 0; k < ch->n_tools; k++)
-            ch->tools[k].args_s = oai_clean(o, &ch->tools[k].args);
+            ch->tools[k].args_s = openai_clean(o, &ch->tools[k].args);
     }
     if (o->n_choices > 0) {
         struct lt_buf out;
@@ -905,15 +905,15 @@ static void oai_assemble(struct oai *o, struct lt_generation *g)
         for (int i = 0; i < o->n_choices; i++) {
             if (i)
                 lt_buf_addc(&out, ',');
-            oai_message_json(&out, &o->choices[i]);
+            openai_message_json(&out, &o->choices[i]);
         }
         if (o->n_choices > 1)
             lt_buf_addc(&out, ']');
-        g->output_json = oai_steal(o, &out);
+        g->output_json = openai_steal(o, &out);
         lt_buf_free(&out);
 
         /* The plain fields describe the first choice; output_json has all. */
-        struct oai_choice *ch = &o->choices[0];
+        struct openai_choice *ch = &o->choices[0];
         if (ch->content_s && *ch->content_s) {
             g->output_text = ch->content_s;
             ch->content_s = NULL;
@@ -927,7 +927,7 @@ static void oai_assemble(struct oai *o, struct lt_generation *g)
             if (!g->tool_calls)
                 o->oom = true;
             for (int i = 0; g->tool_calls && i < ch->n_tools; i++) {
-                struct oai_tool *t = &ch->tools[i];
+                struct openai_tool *t = &ch->tools[i];
                 struct lt_tool_call *tc = &g->tool_calls[g->n_tool_calls++];
                 tc->id = t->id;
                 tc->name = t->name;
@@ -937,29 +937,29 @@ static void oai_assemble(struct oai *o, struct lt_generation *g)
         }
     }
     if (o->has_usage)
-        oai_usage_details(&o->usage, g);
+        openai_usage_details(&o->usage, g);
     else if (o->has_groq_usage)
-        oai_usage_details(&o->groq_usage, g);
+        openai_usage_details(&o->groq_usage, g);
 }
 
-static enum lt_rc oai_end(void *state, const struct lt_parse_end *e, struct lt_generation *g)
+static enum lt_rc openai_end(void *state, const struct lt_parse_end *e, struct lt_generation *g)
 {
-    struct oai *o = state;
+    struct openai_call *o = state;
     if (e->framed)
-        oai_stream_end(o, e, g);
+        openai_stream_end(o, e, g);
     else
-        oai_whole(o, e, g);
-    oai_assemble(o, g);
+        openai_whole(o, e, g);
+    openai_assemble(o, g);
     return o->oom ? LT_ERR_NOMEM : LT_OK;
 }
 
-static void oai_free(void *state)
+static void openai_free(void *state)
 {
-    struct oai *o = state;
+    struct openai_call *o = state;
     if (!o)
         return;
     for (int i = 0; i < o->n_choices; i++) {
-        struct oai_choice *ch = &o->choices[i];
+        struct openai_choice *ch = &o->choices[i];
         lt_buf_free(&ch->content);
         lt_buf_free(&ch->reasoning);
         lt_buf_free(&ch->refusal);
@@ -992,9 +992,9 @@ const struct lt_api_ops lt_openai_chat_ops = {
     .obs_type = "generation",
     .compat_provider = "openai-compatible",
     .match_path = lt_openai_chat_path,
-    .request = oai_request,
-    .framing = oai_framing,
-    .frame = oai_frame,
-    .end = oai_end,
-    .free = oai_free,
+    .request = openai_request,
+    .framing = openai_framing,
+    .frame = openai_frame,
+    .end = openai_end,
+    .free = openai_free,
 };
