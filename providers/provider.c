@@ -1,14 +1,11 @@
 /* provider.c — which URLs are LLM calls, and the parser that turns one call
- * into a generation by dispatching to the module of its wire format.
+ * into a generation through the module of its wire format.
  *
- * Owns the LLMTAP_PROVIDERS table (static storage, written once by
- * lt_provider_configure), the known-host table, the per-API ops table, the
- * whole-body buffer and the framer of each parser. Never reads JSON itself
- * except to write it back (lt_provider_json_write).
- *
- * lt_provider_match_url runs on the traced program's thread at every
- * CURLOPT_URL: no allocation, no lock, no getenv, each URL byte read a few
- * times at most. Everything else runs on the background thread (or tests).
+ * Owns the LLMTAP_PROVIDERS table (static, written once by
+ * lt_provider_configure), the known-host and per-API ops tables, and each
+ * parser's whole-body buffer and framer. Never interprets JSON: modules do.
+ * lt_provider_match_url runs on the program's thread at every CURLOPT_URL
+ * (no allocation, lock or getenv; linear); the rest on the background thread.
  */
 #include "provider.h"
 
