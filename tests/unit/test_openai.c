@@ -1117,6 +1117,79 @@ static void openai_should_survive_every_failed_allocation(void)
 #endif
 }
 
+/* The generation.c helpers every provider leans on. */
+static void generation_should_keep_usage_meta_and_status_bounded(void)
+{
+    struct lt_generation g;
+    memset(&g, 0, sizeof g);
+    CHECK(!g.has_usage);
+    for (int i = 0; i < LT_USAGE_MAX; i++) {
+        char k[16];
+        snprintf(k, sizeof k, "k%d", i);
+        CHECK(lt_generation_set_usage(&g, k, i));
+    }
+    CHECK(!lt_generation_set_usage(&g, "one_too_many", 1));
+    CHECK(lt_generation_set_usage(&g, "k3", 33)); /* replacing needs no slot */
+    long long v = 0;
+    CHECK(lt_generation_get_usage(&g, "k3", &v) && v == 33);
+    CHECK(!lt_generation_get_usage(&g, "absent", &v));
+    CHECK(!lt_generation_set_usage(&g, "a_key_far_too_long_for_the_fixed_usage_slot", 1));
+    CHECK(g.has_usage && g.n_usage == LT_USAGE_MAX);
+
+    CHECK(lt_generation_add_meta(&g, "a", lt_strdup("1")));
+    CHECK(lt_generation_add_meta(&g, "a", lt_strdup("2"))); /* a map: replaced */
+    CHECK(g.n_meta == 1 && !strcmp(g.meta[0].value, "2"));
+    CHECK(!lt_generation_add_meta(&g, "b", NULL));
+    for (int i = 1; i < LT_GEN_META_MAX; i++) {
+        static const char *keys[] = { "k1", "k2", "k3", "k4", "k5", "k6", "k7", "k8", "k9", "k10", "k11", "k12" };
+        CHECK(lt_generation_add_meta(&g, keys[i - 1], lt_strdup("x")));
+    }
+    CHECK(!lt_generation_add_meta(&g, "full", lt_strdup("freed, not leaked")));
+
+    lt_generation_set_status(&g, LT_LEVEL_ERROR, "HTTP %d", 500);
+    lt_generation_set_status(&g, LT_LEVEL_WARNING, "later %s", "warning");
+    CHECK(g.level == LT_LEVEL_ERROR); /* the level never goes down */
+    CHECK_STR(g.status_message, "later warning");
+    char big[5000];
+    memset(big, 'x', sizeof big);
+    memcpy(big + 2046, "\xE2\x82\xAC", 3);
+    big[sizeof big - 1] = '\0';
+    lt_generation_set_status(&g, LT_LEVEL_ERROR, "%s", big);
+    CHECK_INT(strlen(g.status_message), 2046); /* cut before the split character */
+    lt_generation_set_status(&g, LT_LEVEL_ERROR,
+                             "k=%s api-key: %s token=%s Bearer %s AIza%s x-goog-api-key=%s sk-learn disk-usage",
+                             "plainvalue", "secretvalue123", "t0k3n", "eyJhbGciOiJIUzI1NiJ9.e30.abc",
+                             "SyA1234567890abcdefghijklmnopqrstu", "g00gle");
+    CHECK_STR(g.status_message, "k=plainvalue api-key: [redacted] token=[redacted] Bearer [redacted] AIza[redacted] "
+                                "x-goog-api-key=[redacted] sk-learn disk-usage");
+    lt_generation_free(&g);
+    CHECK(g.n_usage == 0 && g.status_message == NULL && g.level == LT_LEVEL_DEFAULT);
+    lt_generation_free(NULL);
+
+    struct {
+        const char *in;
+        const char *out;
+    } u[] = {
+        { "plain", "plain" },
+        { "\xC3\xA9\xF0\x9F\x98\x80", "\xC3\xA9\xF0\x9F\x98\x80" },
+        { "a\xFF" "b", "a\xEF\xBF\xBD" "b" },
+        { "\xE2\x82 x", "\xEF\xBF\xBD x" },             /* a cut sequence is one U+FFFD */
+        { "\xC0\xAF", "\xEF\xBF\xBD\xEF\xBF\xBD" },       /* overlong */
+        { "\xED\xA0\x80", "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD" }, /* a surrogate */
+        { "\xF4\x90\x80\x80", "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD" }, /* past U+10FFFF */
+        { "\xF0\x9F\x98", "\xEF\xBF\xBD" },
+    };
+    for (size_t i = 0; i < TAP_N(u); i++) {
+        char *d = lt_generation_strdup_utf8(u[i].in, strlen(u[i].in));
+        CHECKF(d && !strcmp(d, u[i].out), "utf8 case %zu", i);
+        lt_free(d);
+    }
+    char *z = lt_generation_strdup_utf8("a\0b", 3);
+    CHECK(z && !strcmp(z, "a\xEF\xBF\xBD" "b"));
+    lt_free(z);
+    CHECK_INT(lt_mem_live_bytes(), 0);
+}
+
 static double now_us(void)
 {
     struct timespec t;
@@ -1180,6 +1253,7 @@ static const struct tap_case cases[] = {
     TAP(openai_should_reassemble_tool_calls_without_an_index),
     TAP(openai_should_read_content_parts_and_refusals),
     TAP(openai_should_survive_every_failed_allocation),
+    TAP(generation_should_keep_usage_meta_and_status_bounded),
     TAP(openai_should_parse_a_call_in_microseconds),
 };
 
