@@ -835,24 +835,27 @@ static void openai_usage_details(const struct openai_usage *u, struct lt_generat
     }
     if (OPENAI_HAS(OPENAI_REASONING))
         reasoning = u->v[OPENAI_REASONING];
-    /* Langfuse prices each key on its own: input excludes cache reads,
-     * output excludes reasoning (DESIGN "Usage details"). */
+    long long audio_in = OPENAI_HAS(OPENAI_AUDIO_IN) && u->v[OPENAI_AUDIO_IN] > 0 ? u->v[OPENAI_AUDIO_IN] : 0;
+    long long audio_out = OPENAI_HAS(OPENAI_AUDIO_OUT) && u->v[OPENAI_AUDIO_OUT] > 0 ? u->v[OPENAI_AUDIO_OUT] : 0;
+    /* Langfuse prices each key on its own, so no token may be in two keys:
+     * input excludes cache reads and audio, output excludes reasoning and
+     * audio (DESIGN "Usage details"); audio goes to its own keys. */
     if (OPENAI_HAS(OPENAI_PROMPT)) {
-        long long in = u->v[OPENAI_PROMPT] - cached;
+        long long in = u->v[OPENAI_PROMPT] - cached - audio_in;
         lt_generation_set_usage(g, "input", in > 0 ? in : 0);
     }
     if (has_cached)
         lt_generation_set_usage(g, "input_cached_tokens", cached);
     if (OPENAI_HAS(OPENAI_COMPLETION)) {
-        long long out = u->v[OPENAI_COMPLETION] - reasoning;
+        long long out = u->v[OPENAI_COMPLETION] - reasoning - audio_out;
         lt_generation_set_usage(g, "output", out > 0 ? out : 0);
     }
     if (OPENAI_HAS(OPENAI_REASONING))
         lt_generation_set_usage(g, "output_reasoning_tokens", reasoning);
-    if (OPENAI_HAS(OPENAI_AUDIO_IN) && u->v[OPENAI_AUDIO_IN] > 0)
-        lt_generation_set_usage(g, "input_audio_tokens", u->v[OPENAI_AUDIO_IN]);
-    if (OPENAI_HAS(OPENAI_AUDIO_OUT) && u->v[OPENAI_AUDIO_OUT] > 0)
-        lt_generation_set_usage(g, "output_audio_tokens", u->v[OPENAI_AUDIO_OUT]);
+    if (audio_in)
+        lt_generation_set_usage(g, "input_audio_tokens", audio_in);
+    if (audio_out)
+        lt_generation_set_usage(g, "output_audio_tokens", audio_out);
     if (OPENAI_HAS(OPENAI_TOTAL))
         lt_generation_set_usage(g, "total", u->v[OPENAI_TOTAL]);
 #undef OPENAI_HAS

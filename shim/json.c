@@ -11,6 +11,15 @@
 
 #include "log.h"
 
+/* RTLD_DEEPBIND keeps a host's own cJSON_* from winning inside libcjson; the
+ * sanitizer runtimes refuse DEEPBIND outright (google/sanitizers#611), so
+ * sanitizer builds go without it. */
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define JSON_DEEPBIND 0
+#else
+#define JSON_DEEPBIND RTLD_DEEPBIND
+#endif
+
 struct lt_cjson lt_cj; /* written once under json_once, read-only after */
 static enum lt_rc json_rc = LT_ERR_UNAVAIL;
 static pthread_once_t json_once = PTHREAD_ONCE_INIT;
@@ -24,7 +33,7 @@ static pthread_once_t json_once = PTHREAD_ONCE_INIT;
 
 static void json_do_load(void)
 {
-    void *h = dlopen("libcjson.so.1", RTLD_NOW | RTLD_LOCAL | RTLD_DEEPBIND);
+    void *h = dlopen("libcjson.so.1", RTLD_NOW | RTLD_LOCAL | JSON_DEEPBIND);
     if (!h) {
         lt_log_once(LT_ONCE_NO_CJSON, "libcjson.so.1 not found (install libcjson1): LLM calls are not traced");
         return;
