@@ -39,9 +39,13 @@ static bool jsonl_still_ours(void)
 
 /* Creates the default state directory (0700) when path lives directly in it;
  * any other directory is the user's business. */
-static void jsonl_prepare_dir(const char *path)
+static void jsonl_prepare_dir(const struct lt_config *cfg, const char *path)
 {
     char dir[4096];
+    if (cfg->output_default) {
+        (void)lt_config_state_dir(dir, sizeof dir, true);
+        return;
+    }
     if (lt_config_state_dir(dir, sizeof dir, false) != LT_OK)
         return;
     size_t n = strlen(dir);
@@ -59,7 +63,7 @@ static enum lt_rc jsonl_open(const struct lt_config *cfg)
         lt_log_once(LT_ONCE_OUTPUT, "no output file configured: spans are lost");
         return LT_ERR_UNAVAIL;
     }
-    jsonl_prepare_dir(path);
+    jsonl_prepare_dir(cfg, path);
     int fd;
     do
         fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0600);

@@ -84,9 +84,11 @@ static struct {
 } queue_b;
 static _Atomic int queue_b_busy;
 
+/* Set once per process image, never reset (a fork child inherits them with
+ * the condvars, the atfork and the atexit registrations they stand for). */
 static pthread_once_t queue_once = PTHREAD_ONCE_INIT;
-static _Atomic int queue_ready;      /* queue_setup ran (condvars exist) */
-static _Atomic int queue_exit_armed; /* atexit registered (survives fork) */
+static _Atomic int queue_ready;      /* queue_setup ran: condvars exist, atfork registered */
+static _Atomic int queue_exit_armed; /* lt_queue_arm_exit registered the atexit handler */
 
 static void queue_atexit(void);
 
@@ -356,6 +358,11 @@ static void queue_process(const struct lt_config *cfg, struct lt_call *c, uint64
     }
     queue_b.n_generations++;
     queue_add_span(cfg, proc, seq, exit_deadline);
+    if (queue_b.span.alloc > QUEUE_KEEP_BYTES) {
+        atomic_store(&queue_b_busy, 1);
+        lt_buf_free(&queue_b.span); /* one huge span must not pin its buffer */
+        atomic_store(&queue_b_busy, 0);
+    }
 }
 
 /* Publishes progress: every call up to the batch's first is finished.

@@ -982,6 +982,44 @@ static void queue_fork_child_should_export_only_its_own_spans(void)
     export_cleanup();
 }
 
+/* fork with a span waiting in the parent's batch: a child that makes no
+ * LLM call sends nothing (no parent span, no process span, no thread). Runs
+ * under every sanitizer: the child starts no thread. */
+static void prog_fork_quiet_child(void)
+{
+    push_calls(2);
+    lt_queue_arm_exit();
+    if (lt_queue_flush(10000) != LT_OK)
+        _exit(90);
+    push_calls(1); /* waits in the batch */
+    fflush(NULL);
+    pid_t c = fork();
+    if (c == 0) {
+        if (lt_queue_flush(1000) != LT_OK)
+            _exit(3);
+        if (llmtap_threads() != 0)
+            _exit(4);
+        exit(0);
+    }
+    int st = export_wait_child(c, 10000);
+    if (st < 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
+        _exit(92);
+}
+
+static void queue_fork_child_without_calls_should_send_nothing(void)
+{
+    env_jsonl("1000", "60");
+    struct prog_result r = run_prog(prog_fork_quiet_child, 0, 15000);
+    CHECKF(r.status >= 0 && WIFEXITED(r.status) && WEXITSTATUS(r.status) == 0, "status %d",
+           WIFEXITED(r.status) ? WEXITSTATUS(r.status) : r.status);
+    static struct spans sp;
+    read_spans(out_path(), &sp);
+    check_unique(&sp);
+    CHECK_INT(sp.n, 4); /* P's 3 generations and P's process span, once */
+    CHECK_INT(sp.lines, 2);
+    export_cleanup();
+}
+
 /* fork while 4 threads push: every child runs, exports and exits. */
 static _Atomic int stress_stop;
 
@@ -1061,6 +1099,7 @@ static const struct tap_case cases[] = {
     TAP(queue_exit_should_send_the_calls_itself_when_no_thread_could_start),
     TAP(queue_should_refuse_calls_pushed_after_its_exit_handler_ran),
     TAP(queue_fork_child_should_export_only_its_own_spans),
+    TAP(queue_fork_child_without_calls_should_send_nothing),
     TAP(queue_fork_should_not_deadlock_while_threads_push),
 };
 
