@@ -50,12 +50,14 @@ LIB_SRC   := $(sort $(wildcard shim/*.c providers/*.c))
 LIB_NOHOOK := $(filter-out shim/hooks.c shim/dlhook.c,$(LIB_SRC))
 HDRS      := $(wildcard shim/*.h providers/*.h tests/lib/*.h)
 UNIT_SRC  := $(sort $(wildcard tests/unit/test_*.c))
+FUZZ_SRC  := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 TESTLIB   := tests/lib/tap.c
 
 objs = $(patsubst %.c,$(DIR_$(1))/obj/%.o,$(LIB_SRC))
 # Objects without the interposing hooks: unit tests link these directly.
 core_objs = $(patsubst %.c,$(DIR_$(1))/obj/%.o,$(LIB_NOHOOK))
-units = $(patsubst tests/unit/%.c,$(DIR_$(1))/tests/%,$(UNIT_SRC))
+units = $(patsubst tests/unit/%.c,$(DIR_$(1))/tests/%,$(UNIT_SRC)) \
+        $(patsubst tests/fuzz/fuzz_%.c,$(DIR_$(1))/tests/test_fuzz_%,$(FUZZ_SRC))
 
 .PHONY: all deps test test-quick demo bench fuzz install clean check-exports
 all: build/libllmtap.so build/llmtap-show
@@ -88,6 +90,13 @@ $(DIR_$(1))/tests/%: tests/unit/%.c $(TESTLIB) $(call core_objs,$(1)) $(HDRS)
 	$(Q)mkdir -p $$(dir $$@)
 	$(Q)$(CC) $(BASE) $(OPT_$(1)) -o $$@ $$< $(TESTLIB) $(call core_objs,$(1)) \
 	    -Wl,-Bstatic -lbsd -Wl,-Bdynamic -ldl -pthread
+
+# Each fuzz target also runs in `make test`: a plain main replays its seeds.
+$(DIR_$(1))/tests/test_fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c tests/fuzz/fuzz.h $(TESTLIB) $(call core_objs,$(1)) $(HDRS)
+	$$(call say,CC,$$@)
+	$(Q)mkdir -p $$(dir $$@)
+	$(Q)$(CC) $(BASE) $(OPT_$(1)) -DFUZZ_NAME='"$$*"' -o $$@ $$< tests/fuzz/replay.c $(TESTLIB) \
+	    $(call core_objs,$(1)) -Wl,-Bstatic -lbsd -Wl,-Bdynamic -ldl -pthread
 endef
 comma := ,
 $(eval $(call variant,release))
@@ -119,8 +128,17 @@ demo: deps all
 bench: deps all
 	$(Q)$(PYTHON) tests/bench/run
 
-fuzz: deps
-	$(Q)$(MAKE) --no-print-directory -C tests/fuzz
+# libFuzzer builds (clang): every core source plus one target.
+FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
+               -fno-sanitize-recover=all -DLLMTAP_VERSION='"$(VERSION)"' -DLLMTAP_ROOT='"$(ROOT)"'
+build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(LIB_NOHOOK) $(HDRS)
+	$(call say,CLANG,$@)
+	$(Q)mkdir -p build/fuzz
+	$(Q)clang $(FUZZ_CFLAGS) -o $@ $< $(LIB_NOHOOK) -lbsd -ldl -pthread
+
+# FUZZ_SECONDS per target (default 300); corpus seeded from the fixtures.
+fuzz: deps $(patsubst tests/fuzz/fuzz_%.c,build/fuzz/fuzz_%,$(FUZZ_SRC))
+	$(Q)$(PYTHON) tests/fuzz/run
 
 check-exports: build/libllmtap.so
 	$(Q)nm -D --defined-only build/libllmtap.so

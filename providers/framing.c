@@ -12,8 +12,9 @@
 
 #include <string.h>
 
-/* A staged line holds a field name and ": " besides the value. */
-#define FRAMING_SSE_LINE_SLACK 64
+/* A staged line holds a field name and ": " besides the value; an `event:`
+ * line must keep all LT_SSE_EVENT_MAX bytes of its value whatever the cap. */
+#define FRAMING_SSE_LINE_SLACK (LT_SSE_EVENT_MAX + 16)
 
 static const unsigned char framing_bom[3] = { 0xEF, 0xBB, 0xBF };
 
@@ -95,13 +96,16 @@ static void framing_sse_stage(struct lt_framer *f, const char *p, size_t n)
 {
     if (f->line_over || n == 0)
         return;
-    char first = f->line.len ? f->line.data[0] : p[0];
     if (lt_buf_add(&f->line, p, n) != LT_OK) {
-        /* Too long to keep: drop the rest of the line. A comment costs
-         * nothing; any other field spoils its event. */
+        /* Too long to keep: drop the rest of the line, with the same effect
+         * as when the whole line arrives in one chunk: a data line spoils its
+         * event, an event line keeps its (cut) name, anything else is
+         * ignored. The kept prefix always holds the field name. */
         f->line_over = true;
-        if (first != ':')
+        if (f->line.len >= 5 && !memcmp(f->line.data, "data:", 5))
             f->event_over = true;
+        else if (f->line.len >= 6 && !memcmp(f->line.data, "event:", 6))
+            framing_sse_line(f, f->line.data, f->line.len);
     }
 }
 

@@ -14,7 +14,12 @@
 /* RTLD_DEEPBIND keeps a host's own cJSON_* from winning inside libcjson; the
  * sanitizer runtimes refuse DEEPBIND outright (google/sanitizers#611), so
  * sanitizer builds go without it. */
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define JSON_SANITIZED 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__) || defined(JSON_SANITIZED)
 #define JSON_DEEPBIND 0
 #else
 #define JSON_DEEPBIND RTLD_DEEPBIND

@@ -1,0 +1,112 @@
+/* fuzz_openai.c — the OpenAI chat parser on arbitrary responses and
+ * requests, differentially: the generation from the response fed whole must
+ * equal the one from the response fed in pieces (split plan from the first
+ * bytes). Byte 0: flags (bit 0 stream/SSE, bit 1 HTTP 500, bit 2 transfer
+ * incomplete, bit 3 known host); byte 1: split seed; byte 2: largest piece;
+ * then the request body up to the first 0xFF byte, then the response. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../providers/provider.h"
+#include "../../shim/json.h"
+#include "fuzz.h"
+
+/* A key in the URL's query: it must never reach the generation (unless the
+ * bodies themselves carry the same bytes, which the fuzzer can learn). */
+#define FUZZ_KEY "Zq8xK3vW9pL2"
+
+static int fuzz_str_eq(const char *a, const char *b)
+{
+    return (!a && !b) || (a && b && !strcmp(a, b));
+}
+
+static void fuzz_same(const char *what, const char *a, const char *b)
+{
+    if (fuzz_str_eq(a, b))
+        return;
+    fprintf(stderr, "fuzz_openai: %s differs when split:\n  whole: %.300s\n  split: %.300s\n", what,
+            a ? a : "(null)", b ? b : "(null)");
+    abort();
+}
+
+static enum lt_rc fuzz_parse(const struct lt_parse_in *in, const uint8_t *resp, size_t n,
+                             struct fuzz_split *split, bool complete, struct lt_generation *g)
+{
+    struct lt_parser *p = NULL;
+    memset(g, 0, sizeof *g);
+    enum lt_rc rc = lt_parser_new(in, &p);
+    if (rc != LT_OK)
+        return rc;
+    size_t off = 0;
+    while (off < n) {
+        size_t k = split ? fuzz_next_chunk(split) : n - off;
+        if (k > n - off)
+            k = n - off;
+        lt_parser_feed(p, (const char *)resp + off, k);
+        off += k;
+    }
+    rc = lt_parser_finish(p, complete, g);
+    lt_parser_free(p);
+    return rc;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    static int loaded;
+    if (!loaded) {
+        if (lt_json_load() != LT_OK)
+            abort();
+        loaded = 1;
+    }
+    if (size < 3)
+        return 0;
+    unsigned flags = data[0];
+    struct fuzz_split split = {data[1], (size_t)data[2] + 1};
+    data += 3;
+    size -= 3;
+    const uint8_t *sep = memchr(data, 0xFF, size);
+    size_t req_len = sep ? (size_t)(sep - data) : 0;
+    const uint8_t *resp = sep ? sep + 1 : data;
+    size_t resp_len = size - (size_t)(resp - data);
+    struct lt_parse_in in = {
+        .api = LT_API_OPENAI_CHAT,
+        .provider = (flags & 8) ? "openai" : "openai-compatible",
+        .known_host = (flags & 8) != 0,
+        .url = "https://api.example.test/v1/chat/completions?key=" FUZZ_KEY,
+        .req = sep ? (const char *)data : NULL,
+        .req_len = req_len,
+        .http_status = (flags & 2) ? 500 : 200,
+        .content_type = (flags & 1) ? "text/event-stream" : "application/json",
+    };
+    bool complete = !(flags & 4);
+    struct lt_generation a, b;
+    enum lt_rc ra = fuzz_parse(&in, resp, resp_len, NULL, complete, &a);
+    enum lt_rc rb = fuzz_parse(&in, resp, resp_len, &split, complete, &b);
+    if (ra != rb)
+        abort();
+    if (ra == LT_OK) {
+        /* the split must not change the generation */
+        fuzz_same("model", a.model, b.model);
+        fuzz_same("output_text", a.output_text, b.output_text);
+        fuzz_same("output_json", a.output_json, b.output_json);
+        fuzz_same("status_message", a.status_message, b.status_message);
+        if (a.n_usage != b.n_usage || a.n_tool_calls != b.n_tool_calls || a.level != b.level) {
+            fprintf(stderr, "fuzz_openai: usage keys %d/%d, tool calls %d/%d, level %d/%d whole/split\n",
+                    a.n_usage, b.n_usage, a.n_tool_calls, b.n_tool_calls, (int)a.level, (int)b.level);
+            abort();
+        }
+        for (int i = 0; i < a.n_usage; i++)
+            if (strcmp(a.usage[i].key, b.usage[i].key) || a.usage[i].value != b.usage[i].value ||
+                a.usage[i].value < 0)
+                abort();
+        /* the query's key never reaches the generation */
+        if (!memmem(data, size, FUZZ_KEY, strlen(FUZZ_KEY)) &&
+            ((a.status_message && strstr(a.status_message, FUZZ_KEY)) ||
+             (a.model && strstr(a.model, FUZZ_KEY))))
+            abort();
+    }
+    lt_generation_free(&a);
+    lt_generation_free(&b);
+    return 0;
+}
