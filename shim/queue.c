@@ -13,13 +13,16 @@
  */
 #include "queue.h"
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
+#include <zlib.h> /* types and constants only: zlib is found at run time, never linked */
 
 #include "config.h"
 #include "event.h"
@@ -212,6 +215,111 @@ static void queue_setup(void)
     pthread_once(&queue_once, queue_setup_once);
 }
 
+/* ------------------------------------------------------------ inflating */
+
+/* zlib's inflate, found at the first compressed response in the process
+ * (libcurl loaded it; else loaded RTLD_LOCAL). Written once under
+ * queue_z_once, read-only after; the handle is never closed. */
+static struct {
+    int (*init2)(z_streamp strm, int window_bits, const char *version, int stream_size);
+    int (*inflate)(z_streamp strm, int flush);
+    int (*end)(z_streamp strm);
+} queue_z;
+static pthread_once_t queue_z_once = PTHREAD_ONCE_INIT;
+
+static void queue_z_load(void)
+{
+    void *h = dlopen("libz.so.1", RTLD_LAZY | RTLD_NOLOAD);
+    if (!h)
+        h = dlopen("libz.so.1", RTLD_LAZY | RTLD_LOCAL);
+    if (!h)
+        return;
+    *(void **)&queue_z.init2 = dlsym(h, "inflateInit2_");
+    *(void **)&queue_z.inflate = dlsym(h, "inflate");
+    *(void **)&queue_z.end = dlsym(h, "inflateEnd");
+}
+
+/* Bytes inflated per step: one parser feed each. */
+#define QUEUE_INFLATE_CHUNK 16384
+
+/* Inflates body (gzip, zlib or, when raw is set, raw deflate) into the
+ * parser, at most cap bytes. NULL when the whole body was inflated, else
+ * what went wrong (static text). */
+static const char *queue_inflate(struct lt_parser *p, const unsigned char *d, size_t n, size_t cap,
+                                 bool raw, size_t *fed)
+{
+    pthread_once(&queue_z_once, queue_z_load);
+    if (!queue_z.init2 || !queue_z.inflate || !queue_z.end)
+        return "zlib not found";
+    z_stream zs;
+    memset(&zs, 0, sizeof zs);
+    if (queue_z.init2(&zs, raw ? -MAX_WBITS : MAX_WBITS + 32, ZLIB_VERSION, (int)sizeof zs) != Z_OK)
+        return "cannot start inflating";
+    unsigned char out[QUEUE_INFLATE_CHUNK];
+    const char *why = NULL;
+    zs.next_in = (Bytef *)d;
+    zs.avail_in = (uInt)n; /* n <= the response cap, far below 4 GiB */
+    for (;;) {
+        zs.next_out = out;
+        zs.avail_out = sizeof out;
+        int zr = queue_z.inflate(&zs, Z_NO_FLUSH);
+        size_t got = sizeof out - zs.avail_out;
+        if (got > cap - *fed) {
+            got = cap - *fed;
+            why = "inflated body passes LLMTAP_MAX_RESPONSE_BYTES: cut";
+        }
+        if (got)
+            lt_parser_feed(p, (const char *)out, got);
+        *fed += got;
+        if (why)
+            break;
+        if (zr == Z_STREAM_END)
+            break;
+        if (zr == Z_BUF_ERROR && zs.avail_in == 0) {
+            why = "compressed body ends early";
+            break;
+        }
+        if (zr != Z_OK) {
+            why = "cannot inflate the body";
+            break;
+        }
+    }
+    queue_z.end(&zs);
+    return why;
+}
+
+/* Feeds the response to the parser. A body libcurl left compressed (the
+ * program sent its own Accept-Encoding without CURLOPT_ACCEPT_ENCODING) is
+ * inflated first: gzip and deflate (as named by capture, or gzip recognised
+ * by its magic bytes); any other coding is not decoded. Returns a warning
+ * for the generation (static text, with the coding in enc_out) or NULL. */
+static const char *queue_feed(struct lt_parser *p, const struct lt_call *c, size_t cap,
+                              const char **enc_out)
+{
+    const unsigned char *d = (const unsigned char *)c->resp.data;
+    size_t n = c->resp.len;
+    const char *enc = c->content_encoding;
+    *enc_out = enc;
+    if (!n)
+        return NULL;
+    bool magic = n >= 3 && d[0] == 0x1f && d[1] == 0x8b && d[2] == 8;
+    bool gzip = !strcasecmp(enc, "gzip") || !strcasecmp(enc, "x-gzip") || (!enc[0] && magic);
+    bool deflate = !strcasecmp(enc, "deflate");
+    if (!gzip && !deflate) {
+        if (enc[0] && strcasecmp(enc, "identity"))
+            return "not decoded"; /* br, zstd, ...: the parser would read noise */
+        lt_parser_feed(p, c->resp.data, n);
+        return NULL;
+    }
+    *enc_out = gzip ? "gzip" : "deflate";
+    size_t fed = 0;
+    const char *why = queue_inflate(p, d, n, cap, false, &fed);
+    /* "deflate" is meant to be zlib-wrapped; some servers send it raw */
+    if (why && deflate && fed == 0)
+        why = queue_inflate(p, d, n, cap, true, &fed);
+    return why;
+}
+
 /* ------------------------------------------------------------ rendering */
 
 /* Parses call c and appends its span to out. LT_ERR_SKIP when the body shows
@@ -238,12 +346,16 @@ static enum lt_rc queue_render_span(const struct lt_config *cfg, const struct lt
     }
     if (rc != LT_OK || !p)
         return rc != LT_OK ? rc : LT_ERR_UNAVAIL;
-    if (c->resp.len)
-        lt_parser_feed(p, c->resp.data, c->resp.len);
+    const char *enc = "";
+    const char *zwarn = queue_feed(p, c, cfg->max_response_bytes ? cfg->max_response_bytes
+                                                                  : LT_CALL_RESP_CAP, &enc);
     struct lt_generation g;
     memset(&g, 0, sizeof g);
     rc = lt_parser_finish(p, c->curl_code == 0, &g);
     lt_parser_free(p);
+    if (rc == LT_OK && zwarn && g.level != LT_LEVEL_ERROR)
+        lt_generation_set_status(&g, LT_LEVEL_WARNING, "response body is %.31s-encoded: %s", enc,
+                                 zwarn);
     if (rc == LT_OK) {
         char span_id[17];
         lt_trace_new_span_id(span_id);
