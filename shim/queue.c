@@ -93,8 +93,6 @@ static pthread_once_t queue_once = PTHREAD_ONCE_INIT;
 static _Atomic int queue_ready;      /* queue_setup ran: condvars exist, atfork registered */
 static _Atomic int queue_exit_armed; /* lt_queue_arm_exit registered the atexit handler */
 
-static void queue_atexit(void);
-
 /* ------------------------------------------------------------ small helpers */
 
 /* The batch's buffers: LT_BUF_DEFAULT_CAP (64 MiB) bounds a single span;
@@ -599,7 +597,11 @@ static void queue_atexit(void)
     clock_gettime(CLOCK_REALTIME, &rt);
     int64_t rt_deadline = (int64_t)rt.tv_sec * 1000000000 + rt.tv_nsec + budget;
 
-    pthread_mutex_lock(&queue_lock);
+    /* Bounded even against a lock that can never be had (exit() called from
+     * a signal handler that interrupted a push). */
+    struct timespec lock_by = queue_ts(rt_deadline);
+    if (pthread_mutex_timedlock(&queue_lock, &lock_by) != 0)
+        return;
     if (queue_q.closed) {
         pthread_mutex_unlock(&queue_lock);
         return;

@@ -16,9 +16,11 @@
 #include "call.h"
 #include "rc.h"
 
-/* Takes ownership of c in every case: queued, or freed when the queue is full
- * (LT_ERR_NOMEM, said once) or tracing is off. Starts the thread and registers
- * the exit and fork handlers on first use. Never blocks on I/O. */
+/* Takes ownership of c in every case: queued (LT_OK), or freed when the queue
+ * is full (LT_ERR_NOMEM, said once), or when tracing is off, the trace is not
+ * sampled, there is no destination or the exit handler has begun
+ * (LT_ERR_SKIP). Starts the thread and registers the fork handlers on first
+ * use. Never blocks on I/O. Any thread. */
 enum lt_rc lt_queue_push(struct lt_call *c);
 
 /* Exports everything queued so far; waits at most timeout_ms. LT_OK when all
