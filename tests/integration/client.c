@@ -30,7 +30,8 @@
  *                curl_global_cleanup; exit status 3
  *   fork         one call (CASE), fork; the child makes one call (CASE2,
  *                BODYFILE2) and exits 0; the parent waits, prints "child=N",
- *                exits 0
+ *                exits 0. An optional 7th argument waits that many ms
+ *                between the first call and fork().
  */
 #include <curl/curl.h>
 #include <dirent.h>
@@ -343,6 +344,8 @@ int main(int argc, char **argv)
         curl_easy_cleanup(h);
         printf("\nparent rc=%d\n", rc);
         fflush(stdout);
+        if (argc > 7)
+            usleep((useconds_t)atoi(argv[7]) * 1000);
         pid_t pid = fork();
         if (pid == 0) {
             size_t len2;
