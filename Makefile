@@ -81,7 +81,7 @@ $(DIR_$(1))/obj/%.o: %.c $(HDRS) Makefile
 $(DIR_$(1))/libllmtap.so: $(call objs,$(1)) shim/llmtap.map
 	$$(call say,LD,$$@)
 	$(Q)$(CC) -shared $(OPT_$(1)) -o $$@ $(call objs,$(1)) \
-	    -Wl,--version-script=shim/llmtap.map -Wl,-z,now -Wl,-z,relro \
+	    -Wl,--version-script=shim/llmtap.map -Wl,-z,relro \
 	    $(LDDEFS_$(1)) \
 	    -Wl,-Bstatic -lbsd -Wl,-Bdynamic -pthread
 

@@ -190,7 +190,7 @@ static bool generation_is_namechar(unsigned char c)
  * word and when the whole token is long enough to be a key, so that prose
  * ("sk-learn", "disk-based") is left alone. */
 static const struct {
-    const char *prefix;
+    char prefix[12]; /* arrays, not pointers: no load-time relocation per entry */
     size_t min_len;
 } generation_key_prefixes[] = {
     { "sk-", 20 },   { "AIza", 30 },  { "gsk_", 20 },   { "xai-", 20 },
@@ -201,7 +201,7 @@ static const struct {
 
 /* Query/header names whose value is a secret: a name ending in one of these
  * (case-insensitive), followed by '=' or ": ". */
-static const char *const generation_secret_names[] = {
+static const char generation_secret_names[][12] = {
     "key", "token", "secret", "sig", "signature", "password", "passwd", "credential",
 };
 

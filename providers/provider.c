@@ -35,23 +35,50 @@ struct provider_url {
     size_t path_len;
 };
 
-static bool provider_parse_url(const char *u, struct provider_url *out)
+/* Splits an http(s) URL into scheme, authority and path; the host and port
+ * are parsed only by provider_parse_host, once the path has matched an API
+ * (most URLs a program sets are not LLM calls: they cost a few vectorised
+ * scans and a suffix compare). */
+static bool provider_parse_url(const char *u, struct provider_url *out, size_t *auth, size_t *auth_end)
 {
     size_t i;
-    if (strncasecmp(u, "https://", 8) == 0) {
-        out->https = true;
-        i = 8;
-    } else if (strncasecmp(u, "http://", 7) == 0) {
-        out->https = false;
-        i = 7;
-    } else {
+    /* "http://" or "https://", any case; | 0x20 lower-cases letters only. */
+    if ((u[0] | 0x20) != 'h' || (u[1] | 0x20) != 't' || (u[2] | 0x20) != 't' || (u[3] | 0x20) != 'p')
         return false;
+    if ((u[4] | 0x20) == 's') {
+        out->https = true;
+        i = 5;
+    } else {
+        out->https = false;
+        i = 4;
     }
-    /* authority: up to the path, query or fragment; userinfo ends at its last '@' */
-    size_t host = i, end = i;
-    for (; u[end] && u[end] != '/' && u[end] != '?' && u[end] != '#'; end++)
-        if (u[end] == '@')
-            host = end + 1;
+    if (u[i] != ':' || u[i + 1] != '/' || u[i + 2] != '/')
+        return false;
+    i += 3;
+    /* memchr and strlen are vectorised; strcspn's generic form builds a
+     * 256-byte table on every call. */
+    size_t len = i + strlen(u + i);
+    const char *q = memchr(u + i, '?', len - i);
+    size_t pend = q ? (size_t)(q - u) : len;
+    const char *h = memchr(u + i, '#', pend - i);
+    if (h)
+        pend = (size_t)(h - u);
+    const char *slash = memchr(u + i, '/', pend - i);
+    size_t end = slash ? (size_t)(slash - u) : pend;
+    out->path = u + end;
+    out->path_len = u[end] == '/' ? pend - end : 0;
+    *auth = i;
+    *auth_end = end;
+    return true;
+}
+
+/* Host and port of the authority u[i, end): userinfo ends at its last '@'. */
+static bool provider_parse_host(const char *u, size_t i, size_t end, struct provider_url *out)
+{
+    size_t host = i;
+    const char *at = memrchr(u + i, '@', end - i);
+    if (at)
+        host = (size_t)(at - u) + 1;
     size_t hend = host;
     if (u[host] == '[') {
         while (hend < end && u[hend] != ']')
@@ -84,11 +111,6 @@ static bool provider_parse_url(const char *u, struct provider_url *out)
         if (end > hend + 1)
             out->port = port;
     }
-    size_t pend = end;
-    while (u[pend] && u[pend] != '?' && u[pend] != '#')
-        pend++;
-    out->path = u + end;
-    out->path_len = u[end] == '/' ? pend - end : 0;
     return true;
 }
 
@@ -107,9 +129,9 @@ static bool provider_host_ends(const struct provider_url *u, const char *suffix,
 /* Hosts that name their provider. A path-shape match on any other host is
  * only "openai-compatible" until the request body confirms it. */
 static const struct {
-    const char *host;
+    char host[32]; /* arrays, not pointers: no load-time relocation per entry */
     size_t len;
-    const char *provider;
+    char provider[16];
 } provider_hosts[] = {
     { PROVIDER_S("api.openai.com"), "openai" },
     { PROVIDER_S("api.groq.com"), "groq" },
@@ -175,7 +197,9 @@ static bool provider_add_base(const char *url, size_t url_len, const char *name,
     memcpy(tmp, url, url_len);
     tmp[url_len] = '\0';
     struct provider_url u;
-    if (!provider_parse_url(tmp, &u) || u.host_len > PROVIDER_HOST_MAX || u.path_len > PROVIDER_PATH_MAX)
+    size_t auth, auth_end;
+    if (!provider_parse_url(tmp, &u, &auth, &auth_end) || !provider_parse_host(tmp, auth, auth_end, &u) ||
+        u.host_len > PROVIDER_HOST_MAX || u.path_len > PROVIDER_PATH_MAX)
         return false;
     if (u.path + u.path_len != tmp + url_len)
         return false; /* a base URL with a query or fragment matches nothing */
@@ -262,7 +286,8 @@ static const struct provider_base *provider_find_base(const struct provider_url 
 bool lt_provider_match_url(const char *url, struct lt_match *out)
 {
     struct provider_url u;
-    if (!url || !out || !provider_parse_url(url, &u))
+    size_t auth, auth_end;
+    if (!url || !out || !provider_parse_url(url, &u, &auth, &auth_end))
         return false;
     enum lt_api api = LT_API_NONE;
     for (int a = LT_API_NONE + 1; a < LT_API_COUNT; a++) {
@@ -271,7 +296,7 @@ bool lt_provider_match_url(const char *url, struct lt_match *out)
             break;
         }
     }
-    if (api == LT_API_NONE)
+    if (api == LT_API_NONE || !provider_parse_host(url, auth, auth_end, &u))
         return false;
     out->api = api;
     const struct provider_base *b = provider_find_base(&u);

@@ -54,6 +54,8 @@ static void capture_classify(struct lt_slot *s, const char *url)
         if (s->url) {
             s->match = m;
             s->url_state = LT_URL_LLM;
+            if (!atomic_load_explicit(&lt_registry_llm_seen, memory_order_relaxed))
+                atomic_store_explicit(&lt_registry_llm_seen, 1, memory_order_relaxed);
             return;
         }
     }
@@ -63,7 +65,7 @@ static void capture_classify(struct lt_slot *s, const char *url)
         capture_drop_copy(s);
 }
 
-bool lt_capture_option_pre(struct lt_slot *s, int opt, void *arg)
+static bool capture_option_pre(struct lt_slot *s, int opt, void *arg)
 {
     switch (opt) {
     case CURLOPT_WRITEFUNCTION:
@@ -129,7 +131,7 @@ static void capture_set_postsize(struct lt_slot *s, int64_t size)
     s->postsize_set = true;
 }
 
-void lt_capture_option_post(struct lt_slot *s, enum lt_flavour f, int opt, void *arg)
+static void capture_option_post(struct lt_slot *s, enum lt_flavour f, int opt, void *arg)
 {
     s->flavour = (uint8_t)f;
     switch (opt) {
@@ -172,6 +174,17 @@ void lt_capture_option_post(struct lt_slot *s, enum lt_flavour f, int opt, void 
     default:
         break;
     }
+}
+
+int lt_capture_setopt(struct lt_slot *s, const struct lt_curl_api *api, enum lt_flavour f, void *h, int opt,
+                      void *arg)
+{
+    if (!capture_option_pre(s, opt, arg))
+        return CURLE_OK;
+    int rc = api->easy_setopt(h, opt, arg);
+    if (rc == CURLE_OK)
+        capture_option_post(s, f, opt, arg);
+    return rc;
 }
 
 /* libcurl's defaults when the program set no data pointer. */

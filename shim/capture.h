@@ -15,15 +15,15 @@
 #include "registry.h"
 #include "resolve.h"
 
-/* Before forwarding curl_easy_setopt(h, opt, arg) for a recorded option:
- * false when the option must NOT reach libcurl (the program replaced a
- * callback or its data while our tee is installed: we record the new value
- * and the tee forwards to it; the hook then returns CURLE_OK). */
-bool lt_capture_option_pre(struct lt_slot *s, int opt, void *arg);
-/* After libcurl accepted the option (CURLE_OK): records it; classifies a
- * CURLOPT_URL. Cannot fail (a copy that cannot be made ends capture of that
- * call only). */
-void lt_capture_option_post(struct lt_slot *s, enum lt_flavour f, int opt, void *arg);
+/* curl_easy_setopt(h, opt, arg) for an option llmtap records: forwards it
+ * to libcurl through api and records the program's value once libcurl
+ * accepted it (classifying a CURLOPT_URL). While our tee is installed, a
+ * new callback or data pointer of the program is recorded instead of
+ * forwarded (the tee calls it) and CURLE_OK is returned. Returns what
+ * libcurl returned. A copy that cannot be made ends capture of that call
+ * only. */
+int lt_capture_setopt(struct lt_slot *s, const struct lt_curl_api *api, enum lt_flavour f, void *h, int opt,
+                      void *arg);
 
 /* Starts capturing a transfer on an LLM handle: allocates the call, copies
  * the request body, installs the tees. Does nothing when tracing is off or

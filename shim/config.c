@@ -47,7 +47,7 @@
 
 static struct lt_config config_global;        /* written once in config_init */
 static pthread_once_t config_once = PTHREAD_ONCE_INIT;
-static _Atomic int config_enabled_state = -1; /* -1 unknown, 0 off, 1 on; any thread */
+_Atomic int lt_config_enabled_state = -1; /* -1 unknown, 0 off, 1 on; any thread */
 
 /* ------------------------------------------------------------ small helpers */
 
@@ -988,13 +988,13 @@ const struct lt_config *lt_config_get(void)
     return &config_global;
 }
 
-bool lt_config_enabled(void)
+bool lt_config_enabled_slow(void)
 {
-    int s = atomic_load_explicit(&config_enabled_state, memory_order_relaxed);
+    int s = atomic_load_explicit(&lt_config_enabled_state, memory_order_relaxed);
     if (LT_UNLIKELY(s < 0)) {
         const char *v = getenv("LANGFUSE_TRACING_ENABLED");
         s = !(v && config_ieq(v, "false"));
-        atomic_store_explicit(&config_enabled_state, s, memory_order_relaxed);
+        atomic_store_explicit(&lt_config_enabled_state, s, memory_order_relaxed);
     }
     return s == 1;
 }

@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdatomic.h>
 #include <stdint.h>
 
 enum lt_dest { LT_DEST_NONE = 0, LT_DEST_OTLP_HTTP, LT_DEST_JSONL };
@@ -80,7 +81,13 @@ const struct lt_config *lt_config_get(void);
 
 /* Cheap check used by hooks before anything else: LANGFUSE_TRACING_ENABLED
  * is not "false". Reads the environment once, never allocates. */
-bool lt_config_enabled(void);
+extern _Atomic int lt_config_enabled_state; /* -1 unknown, 0 off, 1 on; any thread */
+bool lt_config_enabled_slow(void);
+static inline bool lt_config_enabled(void)
+{
+    int s = atomic_load_explicit(&lt_config_enabled_state, memory_order_relaxed);
+    return s > 0 ? true : s == 0 ? false : lt_config_enabled_slow();
+}
 
 /* Tests: builds a config from the current environment into *out (caller
  * frees with lt_config_free). LT_OK or LT_ERR_NOMEM. */

@@ -228,7 +228,7 @@ static size_t ev_b64_run(const char *s, size_t i, size_t n, bool json, bool line
 /* What the first bytes of a base64 payload say it is. */
 static const char *ev_sniff(const char *s, size_t i, size_t n)
 {
-    static const struct { const char *b64, *mime; } magic[] = {
+    static const struct { char b64[12], mime[16]; } magic[] = { /* arrays: no relocations */
         { "iVBORw0KGgo", "image/png" }, { "/9j/", "image/jpeg" }, { "R0lGOD", "image/gif" },
         { "SUQz", "audio/mpeg" }, { "//u", "audio/mpeg" }, { "//M", "audio/mpeg" },
         { "T2dnUw", "audio/ogg" }, { "ZkxhQw", "audio/flac" }, { "JVBERi0", "application/pdf" },

@@ -23,38 +23,64 @@ _Static_assert(LT_FLAVOUR_OPENSSL == 0 && LT_FLAVOUR_GNUTLS == 1, "the setopt le
 
 typedef int (*hooks_setopt_fn)(void *, int, ...); /* libcurl's variadic setopt */
 
-/* The options recorded, as a 512-bit map of (option & 511); a few other
- * options share a bit and simply take the slow path, which checks exactly. */
-#define HOOKS_B(o, w) ((((unsigned)(o) & 511u) >> 6) == (w) ? (uint64_t)1 << (((unsigned)(o) & 511u) & 63) : 0)
+/* The options recorded, as a bitmap indexed by the option number itself
+ * (curl 7.88's largest is 40xxx); an option past it takes the slow path,
+ * which checks exactly. The leaf tests one bit: no hashing, no collision. */
+#define HOOKS_OPT_LIMIT 40960
+#define HOOKS_B(o, w) (((unsigned)(o) >> 6) == (w) ? (uint64_t)1 << ((unsigned)(o) & 63) : 0)
 #define HOOKS_W(w)                                                                              \
     (HOOKS_B(CURLOPT_URL, w) | HOOKS_B(CURLOPT_WRITEDATA, w) | HOOKS_B(CURLOPT_WRITEFUNCTION, w) | \
      HOOKS_B(CURLOPT_READDATA, w) | HOOKS_B(CURLOPT_READFUNCTION, w) |                          \
      HOOKS_B(CURLOPT_HEADERDATA, w) | HOOKS_B(CURLOPT_HEADERFUNCTION, w) |                      \
      HOOKS_B(CURLOPT_POSTFIELDS, w) | HOOKS_B(CURLOPT_POSTFIELDSIZE, w) |                       \
      HOOKS_B(CURLOPT_POSTFIELDSIZE_LARGE, w) | HOOKS_B(CURLOPT_COPYPOSTFIELDS, w))
-__attribute__((used)) static const uint64_t hooks_setopt_bits[8] __asm__("lt_hooks_setopt_bits") = {
-    HOOKS_W(0), HOOKS_W(1), HOOKS_W(2), HOOKS_W(3), HOOKS_W(4), HOOKS_W(5), HOOKS_W(6), HOOKS_W(7)};
+/* Every word holding a recorded option is listed here (checked below). */
+#define HOOKS_WORD(o) ((unsigned)(o) >> 6)
+#define HOOKS_LISTED(o)                                                                         \
+    (HOOKS_WORD(o) == 0 || HOOKS_WORD(o) == 156 || HOOKS_WORD(o) == 158 || HOOKS_WORD(o) == 312 || \
+     HOOKS_WORD(o) == 313 || HOOKS_WORD(o) == 470)
+_Static_assert(HOOKS_LISTED(CURLOPT_URL) && HOOKS_LISTED(CURLOPT_WRITEDATA) &&
+                   HOOKS_LISTED(CURLOPT_WRITEFUNCTION) && HOOKS_LISTED(CURLOPT_READDATA) &&
+                   HOOKS_LISTED(CURLOPT_READFUNCTION) && HOOKS_LISTED(CURLOPT_HEADERDATA) &&
+                   HOOKS_LISTED(CURLOPT_HEADERFUNCTION) && HOOKS_LISTED(CURLOPT_POSTFIELDS) &&
+                   HOOKS_LISTED(CURLOPT_POSTFIELDSIZE) && HOOKS_LISTED(CURLOPT_POSTFIELDSIZE_LARGE) &&
+                   HOOKS_LISTED(CURLOPT_COPYPOSTFIELDS),
+               "a recorded option's bitmap word is missing from hooks_setopt_bits");
+__attribute__((used, aligned(64))) static const uint64_t hooks_setopt_bits[HOOKS_OPT_LIMIT / 64] __asm__(
+    "lt_hooks_setopt_bits") = {[0] = HOOKS_W(0),     [156] = HOOKS_W(156), [158] = HOOKS_W(158),
+                               [312] = HOOKS_W(312), [313] = HOOKS_W(313), [470] = HOOKS_W(470)};
 
-static int hooks_recorded(int opt)
+static inline int hooks_recorded(int opt)
 {
-    switch (opt) {
-    case CURLOPT_URL: case CURLOPT_WRITEDATA: case CURLOPT_WRITEFUNCTION:
-    case CURLOPT_READDATA: case CURLOPT_READFUNCTION: case CURLOPT_HEADERDATA:
-    case CURLOPT_HEADERFUNCTION: case CURLOPT_POSTFIELDS: case CURLOPT_POSTFIELDSIZE:
-    case CURLOPT_POSTFIELDSIZE_LARGE: case CURLOPT_COPYPOSTFIELDS:
-        return 1;
-    default:
-        return 0;
-    }
+    unsigned o = (unsigned)opt;
+    return o < HOOKS_OPT_LIMIT && ((hooks_setopt_bits[o >> 6] >> (o & 63)) & 1);
 }
 
-static const struct lt_curl_api *hooks_api(enum lt_flavour f)
+/* The resolved table per flavour, published once; hooks read it with one
+ * load instead of going through pthread_once each time. */
+static const struct lt_curl_api *hooks_apis[LT_FLAVOURS];
+
+__attribute__((noinline, cold)) static const struct lt_curl_api *hooks_api_first(enum lt_flavour f)
 {
     const struct lt_curl_api *api = lt_resolve(f);
-    if (LT_UNLIKELY(!api->loaded))
+    if (!api->loaded)
         lt_log_once(LT_ONCE_NO_LIBCURL, "no real libcurl found for %s: calls fail as libcurl would not be there",
                     f == LT_FLAVOUR_OPENSSL ? "CURL_OPENSSL_4" : "CURL_GNUTLS_3");
+    __atomic_store_n(&hooks_apis[f], api, __ATOMIC_RELEASE);
     return api;
+}
+
+static inline const struct lt_curl_api *hooks_api(enum lt_flavour f)
+{
+    const struct lt_curl_api *api = __atomic_load_n(&hooks_apis[f], __ATOMIC_ACQUIRE);
+    return LT_LIKELY(api != NULL) ? api : hooks_api_first(f);
+}
+
+/* No handle of this process ever had an LLM URL: the transfer hooks have
+ * nothing to look up. */
+static inline bool hooks_no_llm(void)
+{
+    return LT_LIKELY(!atomic_load_explicit(&lt_registry_llm_seen, memory_order_relaxed));
 }
 
 static int hooks_setopt_first_ossl(void *h, int opt, void *arg);
@@ -73,18 +99,12 @@ static int hooks_setopt_slow(enum lt_flavour f, void *h, int opt, void *arg)
     const struct lt_curl_api *api = hooks_api(f);
     if (!api->easy_setopt)
         return CURLE_FAILED_INIT;
-    __atomic_store_n(&hooks_setopt_real[f], (hooks_setopt_fn)api->easy_setopt, __ATOMIC_RELEASE);
-    if (!hooks_recorded(opt) || lt_tls_internal || !lt_config_enabled())
+    if (LT_UNLIKELY(hooks_setopt_real[f] != (hooks_setopt_fn)api->easy_setopt))
+        __atomic_store_n(&hooks_setopt_real[f], (hooks_setopt_fn)api->easy_setopt, __ATOMIC_RELEASE);
+    struct lt_slot *s;
+    if (!hooks_recorded(opt) || lt_tls_internal || !lt_config_enabled() || !(s = lt_registry_get(h)))
         return api->easy_setopt(h, opt, arg);
-    struct lt_slot *s = lt_registry_get(h);
-    if (!s)
-        return api->easy_setopt(h, opt, arg);
-    if (!lt_capture_option_pre(s, opt, arg))
-        return CURLE_OK; /* the tee forwards to the program's new callback */
-    int rc = api->easy_setopt(h, opt, arg);
-    if (rc == CURLE_OK)
-        lt_capture_option_post(s, f, opt, arg);
-    return rc;
+    return lt_capture_setopt(s, api, f, h, opt, arg);
 }
 
 static int hooks_setopt_first_ossl(void *h, int opt, void *arg)
@@ -100,22 +120,21 @@ static int hooks_setopt_first_gnutls(void *h, int opt, void *arg)
 /* The setopt leaf. Every curl_easy_setopt argument (long, pointer,
  * curl_off_t) travels in the third integer register on x86-64 and aarch64,
  * so a non-variadic entry reads it without spilling the variadic save area.
- * On x86-64 it is written out (9 instructions for an ignored option: test
- * the bit, clear %al for the variadic callee, jump); elsewhere in C. */
+ * On x86-64 it is written out: five instructions for an ignored option
+ * (bound, test the bit, jump), leaving %al as the caller set it for the
+ * variadic callee; elsewhere in C. */
+#define HOOKS_STR_(x) #x
+#define HOOKS_STR(x) HOOKS_STR_(x)
 #if defined(__x86_64__)
 #define HOOKS_SETOPT(F, tag, ver)                                                               \
     __asm__(".text\n"                                                                          \
             ".p2align 4\n"                                                                     \
             ".type hook_setopt_" #tag ",@function\n"                                          \
             "hook_setopt_" #tag ":\n"                                                         \
-            "    mov %esi, %eax\n"                                                            \
-            "    shr $6, %eax\n"                                                              \
-            "    and $7, %eax\n"                                                              \
-            "    lea lt_hooks_setopt_bits(%rip), %rcx\n"                                      \
-            "    mov (%rcx,%rax,8), %rax\n"                                                   \
-            "    bt %rsi, %rax\n"                                                             \
+            "    cmp $" HOOKS_STR(HOOKS_OPT_LIMIT) ", %esi\n"                                 \
+            "    jae 1f\n"                                                                    \
+            "    bt %esi, lt_hooks_setopt_bits(%rip)\n"                                       \
             "    jc 1f\n"                                                                     \
-            "    xor %eax, %eax\n"                                                            \
             "    jmp *lt_hooks_setopt_real+8*" #F "(%rip)\n"                                  \
             "1:  mov %rdx, %rcx\n"                                                            \
             "    mov %esi, %edx\n"                                                            \
@@ -131,9 +150,9 @@ static int hooks_setopt_first_gnutls(void *h, int opt, void *arg)
         void *h, int opt, void *arg);                                                          \
     int hook_setopt_##tag(void *h, int opt, void *arg)                                         \
     {                                                                                          \
-        unsigned b = (unsigned)opt & 511u;                                                     \
+        unsigned b = (unsigned)opt;                                                            \
         hooks_setopt_fn real = __atomic_load_n(&hooks_setopt_real[F], __ATOMIC_RELAXED);       \
-        if (!((hooks_setopt_bits[b >> 6] >> (b & 63)) & 1))                                    \
+        if (b < HOOKS_OPT_LIMIT && !((hooks_setopt_bits[b >> 6] >> (b & 63)) & 1))             \
             return real(h, opt, arg);                                                          \
         return hooks_setopt_slow(F, h, opt, arg);                                              \
     }
@@ -145,8 +164,8 @@ static int hooks_perform(enum lt_flavour f, void *h)
     if (!api->easy_perform)
         return CURLE_FAILED_INIT;
     struct lt_slot *s;
-    if (LT_LIKELY(lt_tls_internal || !(s = lt_registry_find(h)) || s->url_state != LT_URL_LLM ||
-                  s->in_easy))
+    if (hooks_no_llm() || lt_tls_internal || !(s = lt_registry_find(h)) || s->url_state != LT_URL_LLM ||
+        s->in_easy)
         return api->easy_perform(h);
     lt_capture_begin(s, h, f);
     s->in_easy = true; /* libcurl's nested multi calls for h stand aside */
@@ -220,7 +239,7 @@ static int hooks_multi_add(enum lt_flavour f, void *m, void *h)
         return CURLM_INTERNAL_ERROR;
     int rc = api->multi_add_handle(m, h);
     struct lt_slot *s;
-    if (rc == CURLM_OK && !lt_tls_internal && (s = lt_registry_find(h)) &&
+    if (rc == CURLM_OK && !hooks_no_llm() && !lt_tls_internal && (s = lt_registry_find(h)) &&
         s->url_state == LT_URL_LLM && !s->in_easy)
         lt_capture_begin(s, h, f);
     return rc;
@@ -232,7 +251,7 @@ static int hooks_multi_remove(enum lt_flavour f, void *m, void *h)
     if (!api->multi_remove_handle)
         return CURLM_INTERNAL_ERROR;
     struct lt_slot *s;
-    if (!lt_tls_internal && (s = lt_registry_find(h)) && s->call && !s->in_easy)
+    if (!hooks_no_llm() && !lt_tls_internal && (s = lt_registry_find(h)) && s->call && !s->in_easy)
         lt_capture_end(s, h, f, 0, false);
     return api->multi_remove_handle(m, h);
 }
@@ -244,7 +263,7 @@ static void *hooks_multi_info_read(enum lt_flavour f, void *m, int *left)
         return NULL;
     CURLMsg *msg = api->multi_info_read(m, left);
     struct lt_slot *s;
-    if (msg && msg->msg == CURLMSG_DONE && !lt_tls_internal &&
+    if (msg && !hooks_no_llm() && msg->msg == CURLMSG_DONE && !lt_tls_internal &&
         (s = lt_registry_find(msg->easy_handle)) && s->call && !s->in_easy)
         lt_capture_end(s, msg->easy_handle, f, msg->data.result, true);
     return msg;

@@ -22,6 +22,7 @@
 #define REGISTRY_PROBE 64
 
 static struct lt_slot registry_slots[REGISTRY_SIZE];
+_Atomic int lt_registry_llm_seen; /* written by capture.c at the first LLM URL */
 
 static inline unsigned registry_hash(uintptr_t k)
 {

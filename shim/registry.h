@@ -43,6 +43,12 @@ struct lt_slot {
     struct lt_call *call;       /* the capture in progress, owned until pushed */
 };
 
+/* Set once, when any handle of this process is first classified LLM; the
+ * transfer hooks skip every lookup while it is 0. Relaxed is enough: a
+ * handle reaches another thread only through the program's own
+ * synchronisation. */
+extern _Atomic int lt_registry_llm_seen;
+
 /* The slot of handle h, or NULL. Lock-free, no allocation. */
 struct lt_slot *lt_registry_find(const void *h);
 /* The slot of h, inserted when absent; NULL when the table is full. */

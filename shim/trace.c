@@ -206,15 +206,17 @@ static const char *trace_basename(const char *path)
 
 /* How an interpreter's command line names its script. Short options are
  * letters of a cluster ("-Wignore", "-xc"); long ones are whole words. */
+/* Arrays, not pointers: a table of pointers costs a load-time relocation
+ * per entry in every process the shim is preloaded into. */
 struct trace_interp {
-    const char *name;        /* basename (or its prefix when `prefix`) */
+    char name[8];            /* basename (or its prefix when `prefix`) */
     bool prefix;             /* python3.11, perl5.36, php8.2, lua5.4, tclsh8.6 */
-    const char *code;        /* flags whose argument is program text: no script */
-    const char *arg;         /* flags that take an argument (attached or next word) */
-    const char *script;      /* flags whose argument is the script or module */
-    const char *long_code;   /* "|--eval|" */
-    const char *long_arg;    /* "|--require|" (takes the next word unless "=") */
-    const char *long_script; /* "|--file|" */
+    char code[8];            /* flags whose argument is program text: no script */
+    char arg[8];             /* flags that take an argument (attached or next word) */
+    char script[4];          /* flags whose argument is the script or module */
+    char long_code[24];      /* "|--eval|" */
+    char long_arg[56];       /* "|--require|" (takes the next word unless "=") */
+    char long_script[16];    /* "|--file|" */
 };
 
 static const struct trace_interp trace_interps[] = {
