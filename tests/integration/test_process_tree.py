@@ -16,8 +16,8 @@ import shlex
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
-from harness import (ASAN, HERE, LIB, PROVIDER_KEY, PYTHON, ROOT, Env, case, check, eq,  # noqa: E402
-                     asan_preload, export_env, fixture, main, same_behaviour, twice)
+from harness import (ASAN, ASAN_RUNTIME, HERE, LIB, PROVIDER_KEY, PYTHON, ROOT, Env, case, check, eq,  # noqa: E402
+                     export_env, fixture, main, same_behaviour, twice)
 from otlp import collect, generations, match_each, one_process, process_spans  # noqa: E402
 from servers import OtlpReceiver, ProviderServer  # noqa: E402
 
@@ -31,7 +31,7 @@ def launcher_env(env, **extra):
     e = env.copy()
     e["LLMTAP_LIB"] = LIB
     if ASAN:
-        e["LD_PRELOAD"] = asan_preload()
+        e["LD_PRELOAD"] = ASAN_RUNTIME
         e["ASAN_OPTIONS"] = "detect_leaks=0:abort_on_error=0"
         e["UBSAN_OPTIONS"] = "halt_on_error=1:print_stacktrace=1"
     e.update({k: str(v) for k, v in extra.items()})

@@ -258,12 +258,6 @@ class Env(dict):
         return e
 
 
-def asan_preload():
-    """What goes ahead of the ASan shim in LD_PRELOAD: the runtime and the
-    stub ('' if not ASan). Also in ASAN_RUNTIME once this module is loaded."""
-    return ASAN_RUNTIME
-
-
 def preload():
     return (ASAN_RUNTIME + " " + LIB) if ASAN else LIB
 
