@@ -12,21 +12,20 @@ import stat
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
-from harness import (AZURE_KEY, LF_PUBLIC, LF_SECRET, PROVIDER_KEY, QUERY_KEY, Env, case, check,  # noqa: E402
-                     eq, export_env, fixture, main, same_behaviour, twice)
+import harness  # noqa: E402
+from harness import (AZURE_KEY, CHAT, LF_PUBLIC, LF_SECRET, QUERY_KEY, Env, case, check, eq,  # noqa: E402
+                     export_env, main, same_behaviour, twice)
 from otlp import (check_against_expected, collect, jsonl_bodies, no_secrets, one_process,  # noqa: E402
                   spans_of, validate_body)
 from servers import OtlpReceiver, ProviderServer  # noqa: E402
 
-CHAT = "/v1/chat/completions"
 PLAIN = "openai/chat_plain"
 STREAM = "openai/chat_stream_include_usage"
 
 
 def curl_llm(url, xcase, extra=()):
-    return (["curl", "-sS", "-H", "Authorization: Bearer " + PROVIDER_KEY, "-H", "api-key: " + AZURE_KEY,
-             "-H", "Content-Type: application/json", "-H", "X-Case: " + xcase,
-             "--data-binary", "@" + fixture(xcase)] + list(extra) + [url])
+    """harness.curl_llm plus an Azure-style api-key header (fake)."""
+    return harness.curl_llm(url, xcase, ["-H", "api-key: " + AZURE_KEY] + list(extra))
 
 
 def headers_of(rcv):

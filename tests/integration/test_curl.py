@@ -11,21 +11,13 @@ import os
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
-from harness import (AZURE_KEY, PROVIDER_KEY, QUERY_KEY, Env, case, check, eq,  # noqa: E402
+from harness import (AZURE_KEY, CHAT, PROVIDER_KEY, QUERY_KEY, Env, case, check, curl_llm, eq,  # noqa: E402
                      export_env, fixture, main, read, same_behaviour, twice)
 from otlp import (check_against_expected, collect, generations, jsonl_bodies, match_each,  # noqa: E402
                   no_secrets, one_process, process_spans, spans_of, validate_body)
 from servers import OtlpReceiver, ProviderServer  # noqa: E402
 from testca import TestCA  # noqa: E402
 
-CHAT = "/v1/chat/completions"
-
-
-def curl_llm(url, xcase, extra=(), body=None, key=PROVIDER_KEY):
-    """curl POSTing the fixture's request.json as an OpenAI client would."""
-    return (["curl", "-sS", "-H", "Authorization: Bearer " + key, "-H", "Content-Type: application/json",
-             "-H", "X-Case: " + xcase, "--data-binary", "@" + (body or fixture(xcase))]
-            + list(extra) + [url])
 
 
 def traced_run(t, argv_of, extra_env=None, timeout=30, want_rc=0):

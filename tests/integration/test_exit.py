@@ -11,22 +11,17 @@ import os
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
-from harness import (ASAN, PROVIDER_KEY, SLOW, Env, build_c, case, check, eq, export_env, fixture,  # noqa: E402
-                     main, same_behaviour, twice, wait_for)
+from harness import (ASAN, CHAT, SLOW, Env, build_c, case, check, curl_llm, eq, export_env,  # noqa: E402
+                     fixture, main, same_behaviour, twice, wait_for)
 from otlp import check_against_expected, collect, generations, one_process, process_spans  # noqa: E402
 from otlp import receiver_bodies, spans_of  # noqa: E402
 from servers import OtlpReceiver, ProviderServer  # noqa: E402
 from testca import TestCA  # noqa: E402
 
-CHAT = "/v1/chat/completions"
 PLAIN = "openai/chat_plain"
 TOOLS = "openai/chat_tool_calls"
 SLACK = 1.5 * SLOW  # seconds an exit may take beyond LLMTAP_EXIT_TIMEOUT
 
-
-def curl_llm(url, xcase, extra=()):
-    return (["curl", "-sS", "-H", "Authorization: Bearer " + PROVIDER_KEY, "-H", "Content-Type: application/json",
-             "-H", "X-Case: " + xcase, "--data-binary", "@" + fixture(xcase)] + list(extra) + [url])
 
 
 @case(timeout=60)

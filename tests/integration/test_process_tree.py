@@ -16,13 +16,12 @@ import shlex
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
-from harness import (ASAN, ASAN_RUNTIME, HERE, LIB, PROVIDER_KEY, PYTHON, ROOT, Env, case, check, eq,  # noqa: E402
+from harness import (ASAN, ASAN_RUNTIME, CHAT, HERE, LIB, PYTHON, ROOT, Env, case, check, curl_llm, eq,  # noqa: E402
                      export_env, fixture, main, same_behaviour, twice)
 from otlp import collect, generations, match_each, one_process, process_spans  # noqa: E402
 from servers import OtlpReceiver, ProviderServer  # noqa: E402
 
 LAUNCHER = os.path.join(ROOT, "scripts", "llmtap")
-CHAT = "/v1/chat/completions"
 
 
 def launcher_env(env, **extra):
@@ -39,14 +38,11 @@ def launcher_env(env, **extra):
 
 
 def curl_cmd(url, xcase):
-    return " ".join(map(shlex.quote, [
-        "curl", "-sS", "-H", "Authorization: Bearer " + PROVIDER_KEY, "-H", "Content-Type: application/json",
-        "-H", "X-Case: " + xcase, "--data-binary", "@" + fixture(xcase), url]))
+    return shlex.join(curl_llm(url, xcase))
 
 
 def pycurl_cmd(url, xcase):
-    return " ".join(map(shlex.quote, [PYTHON, os.path.join(HERE, "pycurl_client.py"), "easy", url,
-                                      "%s=%s" % (xcase, fixture(xcase))]))
+    return shlex.join([PYTHON, os.path.join(HERE, "pycurl_client.py"), "easy", url, "%s=%s" % (xcase, fixture(xcase))])
 
 
 @case(timeout=90)

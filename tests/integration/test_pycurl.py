@@ -11,12 +11,11 @@ import os
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
-from harness import HERE, PYTHON, Env, case, eq, export_env, fixture, main, same_behaviour, twice  # noqa: E402
+from harness import CHAT, HERE, PYTHON, Env, case, eq, export_env, fixture, main, same_behaviour, twice  # noqa: E402
 from otlp import check_against_expected, collect, match_each, one_process  # noqa: E402
 from servers import OtlpReceiver, ProviderServer  # noqa: E402
 
 CLIENT = os.path.join(HERE, "pycurl_client.py")
-CHAT = "/v1/chat/completions"
 
 
 def run_client(t, mode, url, cases):

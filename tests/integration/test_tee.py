@@ -14,12 +14,11 @@ import os
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
-from harness import (Env, build_c, case, check, eq, export_env, fixture, main, read,  # noqa: E402
+from harness import (CHAT, Env, build_c, case, check, eq, export_env, fixture, main, read,  # noqa: E402
                      same_behaviour, twice)
 from otlp import check_against_expected, collect, generations, one_process  # noqa: E402
 from servers import OtlpReceiver, ProviderServer  # noqa: E402
 
-CHAT = "/v1/chat/completions"
 PLAIN = "openai/chat_plain"
 STREAM = "openai/chat_stream_include_usage"
 

@@ -367,6 +367,18 @@ def build_c(name, libs=("-lcurl",), shared=False):
     return out
 
 
+CHAT = "/v1/chat/completions"
+
+
+def curl_llm(url, xcase, extra=(), body=None):
+    """The curl command POSTing a fixture's request.json (or body) as an
+    OpenAI client would, with the fake provider key, asking the replay
+    server for case xcase; extra options go before the URL."""
+    return (["curl", "-sS", "-H", "Authorization: Bearer " + PROVIDER_KEY, "-H", "Content-Type: application/json",
+             "-H", "X-Case: " + xcase, "--data-binary", "@" + (body or fixture(xcase))]
+            + list(extra) + [url])
+
+
 def fixture(case_name, name="request.json"):
     """A file of a case directory (tests/fixtures/ first, then the shared ones)."""
     from servers import find_case
