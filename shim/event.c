@@ -84,6 +84,9 @@ static void ev_s(struct ev_w *w, const char *s)
     ev_add(w, s, strlen(s));
 }
 
+/* A string literal: its length is known at compile time. */
+#define EV_LIT(w, lit) ev_add((w), "" lit, sizeof(lit) - 1)
+
 static void ev_q(struct ev_w *w, const char *s, size_t n)
 {
     if (w->rc == LT_OK)
@@ -108,13 +111,15 @@ static void ev_i64(struct ev_w *w, int64_t v)
     ev_add(w, t + i, sizeof t - i);
 }
 
-/* Opens {"key":"<prefix><key>","value":{ — key may be NULL. */
+/* Opens {"key":"<prefix><key>" (the caller adds ,"value":...) — key may be
+ * NULL. */
 static void ev_key(struct ev_w *w, const char *prefix, const char *key)
 {
-    if (!w->first)
-        ev_add(w, ",", 1);
+    if (w->first)
+        EV_LIT(w, "{\"key\":");
+    else
+        EV_LIT(w, ",{\"key\":");
     w->first = false;
-    ev_s(w, "{\"key\":");
     if (!key) {
         ev_qz(w, prefix);
     } else {
@@ -128,15 +133,14 @@ static void ev_key(struct ev_w *w, const char *prefix, const char *key)
         memcpy(k + pl, key, kl);
         ev_q(w, k, pl + kl);
     }
-    ev_s(w, ",\"value\":{");
 }
 
 static void ev_attr_str(struct ev_w *w, const char *prefix, const char *key, const char *v, size_t n)
 {
     ev_key(w, prefix, key);
-    ev_s(w, "\"stringValue\":");
+    EV_LIT(w, ",\"value\":{\"stringValue\":");
     ev_q(w, v, n);
-    ev_s(w, "}}");
+    EV_LIT(w, "}}");
 }
 
 static void ev_attr_strz(struct ev_w *w, const char *prefix, const char *key, const char *v)
@@ -148,15 +152,18 @@ static void ev_attr_strz(struct ev_w *w, const char *prefix, const char *key, co
 static void ev_attr_int(struct ev_w *w, const char *prefix, const char *key, int64_t v)
 {
     ev_key(w, prefix, key);
-    ev_s(w, "\"intValue\":\"");
+    EV_LIT(w, ",\"value\":{\"intValue\":\"");
     ev_i64(w, v);
-    ev_s(w, "\"}}");
+    EV_LIT(w, "\"}}");
 }
 
 static void ev_attr_bool(struct ev_w *w, const char *prefix, const char *key, bool v)
 {
     ev_key(w, prefix, key);
-    ev_s(w, v ? "\"boolValue\":true}}" : "\"boolValue\":false}}");
+    if (v)
+        EV_LIT(w, ",\"value\":{\"boolValue\":true}}");
+    else
+        EV_LIT(w, ",\"value\":{\"boolValue\":false}}");
 }
 
 /* ------------------------------------------------------------ scrubber */
@@ -444,10 +451,36 @@ static bool ev_secret_at(const char *s, size_t i, size_t n, bool json, size_t *t
     return true;
 }
 
-/* Bytes that can start something to replace. */
+/* Bytes that can start something to replace (1), and the bytes that end or
+ * escape a JSON string (2): what the scan loop stops at. */
 static const unsigned char ev_start[256] = {
     ['d'] = 1, ['s'] = 1, ['p'] = 1, ['A'] = 1, ['g'] = 1, ['x'] = 1, ['h'] = 1, ['b'] = 1, ['B'] = 1,
+    ['"'] = 2, ['\\'] = 2,
 };
+
+/* The shortest text anything is replaced in: "sk-lf-" and 8 characters;
+ * every other shape (and a data: URL or base64 payload) is longer. */
+#define EV_SCRUB_MIN 14
+
+/* Can a data: URL or a credential start at i? The second byte of every
+ * shape ev_data_url and ev_secret_at know, so that a letter of prose costs
+ * a compare, not a call. */
+static bool ev_may_start(const char *s, size_t i, size_t n)
+{
+    if (i + 1 >= n)
+        return false;
+    unsigned char c2 = (unsigned char)s[i + 1];
+    switch (s[i]) {
+    case 'd': return c2 == 'a';                           /* data: */
+    case 's': case 'p': return c2 == 'k';                 /* sk-, sk-lf-, pk-lf- */
+    case 'A': return c2 == 'I' || c2 == 'K' || c2 == 'S'; /* AIza, AKIA, ASIA */
+    case 'g': return c2 == 's';                           /* gsk_ */
+    case 'x': return c2 == 'a';                           /* xai- */
+    case 'h': return c2 == 'f';                           /* hf_ */
+    case 'b': case 'B': return (c2 | 0x20) == 'e' || (c2 | 0x20) == 'a'; /* bearer, basic */
+    default: return false;
+    }
+}
 
 /* Replaces [from, to) of s with `with` in out (out NULL: only report). */
 #define EV_REPLACE(from, to, with)                                  \
@@ -471,13 +504,28 @@ static bool ev_scrub(const char *s, size_t n, bool json, struct lt_buf *out, str
     size_t alpha, bytes, e, ts, te;
     unsigned cl;
 
-    if (!json && ev_b64_run(s, 0, n, false, true, &alpha, &cl) == n && alpha >= EV_B64_MIN && cl == 7) {
+    if (n < EV_SCRUB_MIN)
+        return false;
+    /* alpha <= n: a shorter text cannot be a base64 payload */
+    if (!json && n >= EV_B64_MIN && ev_b64_run(s, 0, n, false, true, &alpha, &cl) == n && alpha >= EV_B64_MIN &&
+        cl == 7) {
         snprintf(ph, sizeof ph, "[llmtap: base64 %s, %zu bytes]", ev_sniff(s, 0, n), alpha * 3 / 4);
         st->media++;
         EV_REPLACE(0, n, ph);
         i = n;
     }
     while (i < n) {
+        if (json && !in_str) {
+            const char *q = memchr(s + i, '"', n - i);
+            i = q ? (size_t)(q - s) : n;
+            if (i >= n)
+                break;
+        } else {
+            while (i < n && !ev_start[(unsigned char)s[i]])
+                i++; /* the bulk of any text: nothing to look at */
+            if (i >= n)
+                break;
+        }
         unsigned char c = (unsigned char)s[i];
         if (json) {
             if (!in_str) {
@@ -504,7 +552,7 @@ static bool ev_scrub(const char *s, size_t n, bool json, struct lt_buf *out, str
                 continue;
             }
         }
-        if (ev_start[c]) {
+        if (ev_start[c] == 1 && ev_may_start(s, i, n)) {
             if (c == 'd' && ev_data_url(s, i, n, json, &e, mime, &bytes)) {
                 snprintf(ph, sizeof ph, "[llmtap: base64 %s, %zu bytes]", mime[0] ? mime : "data", bytes);
                 st->media++;
@@ -813,7 +861,24 @@ static void ev_usage(struct ev_w *w, const struct lt_generation *g)
         const struct lt_usage *u = &g->usage[i];
         if (u->value < 0 || strnlen(u->key, LT_USAGE_KEY_MAX) >= LT_USAGE_KEY_MAX || !ev_usage_key_ok(u->key))
             continue;
-        len += (size_t)snprintf(buf + len, sizeof buf - len, "%s\"%s\":%lld", k ? "," : "", u->key, u->value);
+        /* "key":value by hand: snprintf costs more than the rest of the
+         * span's integers together. The key is checked plain above. */
+        size_t kl = strlen(u->key);
+        char num[24];
+        size_t d = sizeof num;
+        unsigned long long uv = (unsigned long long)u->value;
+        do
+            num[--d] = (char)('0' + uv % 10);
+        while ((uv /= 10) != 0);
+        if (k)
+            buf[len++] = ',';
+        buf[len++] = '"';
+        memcpy(buf + len, u->key, kl);
+        len += kl;
+        buf[len++] = '"';
+        buf[len++] = ':';
+        memcpy(buf + len, num + d, sizeof num - d);
+        len += sizeof num - d;
         k++;
     }
     buf[len++] = '}';
@@ -943,10 +1008,24 @@ static size_t ev_utf8_whole(const char *s, size_t n)
 /* op + " " + model (the span name), at most 255 bytes, whole characters. */
 static size_t ev_span_name(char out[256], const char *op, const char *model)
 {
-    int n = snprintf(out, 256, "%s%s%s", op, model ? " " : "", model ? model : "");
-    if (n < 0)
-        return 0;
-    return (size_t)n < 256 ? (size_t)n : ev_utf8_whole(out, 255);
+    size_t n = strnlen(op, 256);
+    bool cut = n > 255;
+    if (cut)
+        n = 255;
+    memcpy(out, op, n);
+    if (model && !cut) {
+        size_t ml = strnlen(model, 256);
+        if (n + 1 + ml > 255) {
+            cut = true;
+            ml = n + 1 > 255 ? 0 : 255 - (n + 1);
+        }
+        if (n < 255)
+            out[n++] = ' ';
+        memcpy(out + n, model, ml);
+        n += ml;
+    }
+    out[n] = '\0';
+    return cut ? ev_utf8_whole(out, n) : n;
 }
 
 static void ev_trace_attrs(struct ev_w *w, const struct lt_config *cfg, const char *name)
@@ -956,7 +1035,7 @@ static void ev_trace_attrs(struct ev_w *w, const struct lt_config *cfg, const ch
     ev_attr_strz(w, "langfuse.session.id", NULL, cfg->session_id);
     if (cfg->n_tags > 0) {
         ev_key(w, "langfuse.trace.tags", NULL);
-        ev_s(w, "\"arrayValue\":{\"values\":[");
+        EV_LIT(w, ",\"value\":{\"arrayValue\":{\"values\":[");
         for (int i = 0; i < cfg->n_tags; i++) {
             ev_s(w, i ? ",{\"stringValue\":" : "{\"stringValue\":");
             ev_qz(w, cfg->tags[i]);
@@ -973,22 +1052,24 @@ static void ev_trace_attrs(struct ev_w *w, const struct lt_config *cfg, const ch
 static void ev_span_head(struct ev_w *w, const struct lt_process *proc, const char *span_id, const char *parent,
                          const char *name, size_t name_len, int kind, int64_t start, int64_t end)
 {
-    ev_s(w, "{\"traceId\":");
+    EV_LIT(w, "{\"traceId\":");
     ev_qz(w, proc->trace_id);
-    ev_s(w, ",\"spanId\":");
+    EV_LIT(w, ",\"spanId\":");
     ev_qz(w, span_id);
     if (parent && *parent) {
-        ev_s(w, ",\"parentSpanId\":");
+        EV_LIT(w, ",\"parentSpanId\":");
         ev_qz(w, parent);
     }
-    ev_s(w, ",\"name\":");
+    EV_LIT(w, ",\"name\":");
     ev_q(w, name, name_len);
-    ev_s(w, kind == 3 ? ",\"kind\":3" : ",\"kind\":1");
-    ev_s(w, ",\"startTimeUnixNano\":\"");
+    if (kind == 3)
+        EV_LIT(w, ",\"kind\":3,\"startTimeUnixNano\":\"");
+    else
+        EV_LIT(w, ",\"kind\":1,\"startTimeUnixNano\":\"");
     ev_i64(w, start);
-    ev_s(w, "\",\"endTimeUnixNano\":\"");
+    EV_LIT(w, "\",\"endTimeUnixNano\":\"");
     ev_i64(w, end);
-    ev_s(w, "\",\"attributes\":[");
+    EV_LIT(w, "\",\"attributes\":[");
     w->first = true;
 }
 
