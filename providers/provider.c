@@ -487,8 +487,16 @@ static enum lt_rc provider_json_number(struct lt_buf *b, double d)
     if (d != d || d > DBL_MAX || d < -DBL_MAX)
         return lt_buf_adds(b, "null"); /* JSON has no NaN or infinity */
     if (d >= -9007199254740992.0 && d <= 9007199254740992.0 && (double)(long long)d == d) {
-        snprintf(tmp, sizeof tmp, "%lld", (long long)d);
-        return lt_buf_adds(b, tmp);
+        /* an integer (max_tokens, n, seed): digits by hand, as "%lld" */
+        long long v = (long long)d;
+        unsigned long long u = v < 0 ? 0 - (unsigned long long)v : (unsigned long long)v;
+        size_t i = sizeof tmp;
+        do
+            tmp[--i] = (char)('0' + u % 10);
+        while ((u /= 10) != 0);
+        if (v < 0)
+            tmp[--i] = '-';
+        return lt_buf_add(b, tmp + i, sizeof tmp - i);
     }
     snprintf(tmp, sizeof tmp, "%.15g", d);
     if (strtod(tmp, NULL) != d)
