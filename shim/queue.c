@@ -47,6 +47,12 @@
 
 #define MS_NS ((int64_t)1000000)
 
+/* While the sender sleeps until its batch is due, a push wakes it only once
+ * this many calls wait: a program making calls in a row then costs one
+ * wake-up per batch, not a context switch per call; the calls are parsed
+ * at the latest when the batch leaves (LANGFUSE_FLUSH_INTERVAL). */
+#define QUEUE_WAKE_AT 32
+
 /* Everything below is guarded by queue_lock, except where noted. Written by
  * program threads (push, flush), the sender and the exit handler; reset by
  * the atfork child handler. */
@@ -66,6 +72,7 @@ static struct {
     bool thread_failed;     /* pthread_create failed: the exit handler drains */
     bool stop;              /* exit: drain, send the rest and the process span, end */
     bool closed;            /* exit began: pushes are refused */
+    bool timed_wait;        /* the sender sleeps until its batch is due */
     int64_t work_deadline;  /* lt_mono_ns: the exit drain ends by then */
     pthread_t thread;
 } queue_q;
@@ -528,7 +535,9 @@ static void queue_sender(void)
             break;
         if (queue_b.n) {
             struct timespec ts = queue_ts(queue_b.first_ns + interval);
+            queue_q.timed_wait = true;
             pthread_cond_timedwait(&queue_wake, &queue_lock, &ts);
+            queue_q.timed_wait = false;
         } else {
             pthread_cond_wait(&queue_wake, &queue_lock);
         }
@@ -684,7 +693,9 @@ enum lt_rc lt_queue_push(struct lt_call *c)
     queue_q.seq_in++;
     if (!queue_q.thread_on && !queue_q.thread_failed)
         queue_start_locked();
-    pthread_cond_signal(&queue_wake);
+    uint32_t wake_at = cfg->flush_at && cfg->flush_at < QUEUE_WAKE_AT ? cfg->flush_at : QUEUE_WAKE_AT;
+    if (!queue_q.timed_wait || queue_q.len >= wake_at)
+        pthread_cond_signal(&queue_wake);
     pthread_mutex_unlock(&queue_lock);
     return LT_OK;
 }
