@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "config.h"
 #include "json.h"
@@ -170,6 +171,12 @@ static void capture_option_post(struct lt_slot *s, enum lt_flavour f, int opt, v
         break;
     case CURLOPT_COPYPOSTFIELDS:
         capture_copy_postfields(s, arg);
+        break;
+    case CURLOPT_ACCEPT_ENCODING:
+        s->decodes = arg != NULL;
+        break;
+    case CURLOPT_HTTP_CONTENT_DECODING:
+        s->no_decoding = (long)(intptr_t)arg == 0;
         break;
     default:
         break;
@@ -382,6 +389,14 @@ void lt_capture_end(struct lt_slot *s, void *h, enum lt_flavour f, int curl_code
     if (api->easy_getinfo(h, CURLINFO_CONTENT_TYPE, &ct) == CURLE_OK)
         capture_copy_str(c->content_type, sizeof c->content_type, ct);
     capture_request_id(c, h, api);
+    /* DESIGN: a program that sends its own Accept-Encoding without
+     * CURLOPT_ACCEPT_ENCODING receives the body as the server encoded it. */
+    if ((!s->decodes || s->no_decoding) && api->easy_header) {
+        struct curl_header *hd = NULL;
+        if (api->easy_header(h, "Content-Encoding", 0, CURLH_HEADER, -1, (void **)&hd) == CURLHE_OK && hd &&
+            hd->value && strcasecmp(hd->value, "identity") != 0)
+            capture_copy_str(c->content_encoding, sizeof c->content_encoding, hd->value);
+    }
     c->curl_code = have_code ? curl_code : 0;
     c->no_result = !have_code;
     if (have_code && curl_code && api->easy_strerror)

@@ -33,22 +33,25 @@ typedef int (*hooks_setopt_fn)(void *, int, ...); /* libcurl's variadic setopt *
      HOOKS_B(CURLOPT_READDATA, w) | HOOKS_B(CURLOPT_READFUNCTION, w) |                          \
      HOOKS_B(CURLOPT_HEADERDATA, w) | HOOKS_B(CURLOPT_HEADERFUNCTION, w) |                      \
      HOOKS_B(CURLOPT_POSTFIELDS, w) | HOOKS_B(CURLOPT_POSTFIELDSIZE, w) |                       \
-     HOOKS_B(CURLOPT_POSTFIELDSIZE_LARGE, w) | HOOKS_B(CURLOPT_COPYPOSTFIELDS, w))
+     HOOKS_B(CURLOPT_POSTFIELDSIZE_LARGE, w) | HOOKS_B(CURLOPT_COPYPOSTFIELDS, w) |            \
+     HOOKS_B(CURLOPT_ACCEPT_ENCODING, w) | HOOKS_B(CURLOPT_HTTP_CONTENT_DECODING, w))
 /* Every word holding a recorded option is listed here (checked below). */
 #define HOOKS_WORD(o) ((unsigned)(o) >> 6)
 #define HOOKS_LISTED(o)                                                                         \
-    (HOOKS_WORD(o) == 0 || HOOKS_WORD(o) == 156 || HOOKS_WORD(o) == 158 || HOOKS_WORD(o) == 312 || \
-     HOOKS_WORD(o) == 313 || HOOKS_WORD(o) == 470)
+    (HOOKS_WORD(o) == 0 || HOOKS_WORD(o) == 2 || HOOKS_WORD(o) == 156 || HOOKS_WORD(o) == 157 ||  \
+     HOOKS_WORD(o) == 158 || HOOKS_WORD(o) == 312 || HOOKS_WORD(o) == 313 || HOOKS_WORD(o) == 470)
 _Static_assert(HOOKS_LISTED(CURLOPT_URL) && HOOKS_LISTED(CURLOPT_WRITEDATA) &&
                    HOOKS_LISTED(CURLOPT_WRITEFUNCTION) && HOOKS_LISTED(CURLOPT_READDATA) &&
                    HOOKS_LISTED(CURLOPT_READFUNCTION) && HOOKS_LISTED(CURLOPT_HEADERDATA) &&
                    HOOKS_LISTED(CURLOPT_HEADERFUNCTION) && HOOKS_LISTED(CURLOPT_POSTFIELDS) &&
                    HOOKS_LISTED(CURLOPT_POSTFIELDSIZE) && HOOKS_LISTED(CURLOPT_POSTFIELDSIZE_LARGE) &&
-                   HOOKS_LISTED(CURLOPT_COPYPOSTFIELDS),
+                   HOOKS_LISTED(CURLOPT_COPYPOSTFIELDS) && HOOKS_LISTED(CURLOPT_ACCEPT_ENCODING) &&
+                   HOOKS_LISTED(CURLOPT_HTTP_CONTENT_DECODING),
                "a recorded option's bitmap word is missing from hooks_setopt_bits");
 __attribute__((used, aligned(64))) static const uint64_t hooks_setopt_bits[HOOKS_OPT_LIMIT / 64] __asm__(
-    "lt_hooks_setopt_bits") = {[0] = HOOKS_W(0),     [156] = HOOKS_W(156), [158] = HOOKS_W(158),
-                               [312] = HOOKS_W(312), [313] = HOOKS_W(313), [470] = HOOKS_W(470)};
+    "lt_hooks_setopt_bits") = {[0] = HOOKS_W(0),     [2] = HOOKS_W(2),     [156] = HOOKS_W(156),
+                               [157] = HOOKS_W(157), [158] = HOOKS_W(158), [312] = HOOKS_W(312),
+                               [313] = HOOKS_W(313), [470] = HOOKS_W(470)};
 
 static inline int hooks_recorded(int opt)
 {

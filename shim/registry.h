@@ -37,6 +37,8 @@ struct lt_slot {
     const char *postfields;     /* CURLOPT_POSTFIELDS: borrowed from the program */
     int64_t postsize;           /* CURLOPT_POSTFIELDSIZE(_LARGE), when postsize_set */
     bool postsize_set;          /* else the body is NUL-terminated (strlen) */
+    bool decodes;               /* CURLOPT_ACCEPT_ENCODING set: libcurl decodes the body */
+    bool no_decoding;           /* CURLOPT_HTTP_CONTENT_DECODING 0: it never does */
     char *copied;               /* CURLOPT_COPYPOSTFIELDS copy: owned */
     size_t copied_len;          /* bytes kept in copied */
     uint64_t copied_total;      /* bytes the program passed */
