@@ -128,9 +128,13 @@ static void framing_sse_bytes(struct lt_framer *f, const char *p, size_t n)
                 continue;
             }
         }
-        size_t j = i;
-        while (j < n && p[j] != '\n' && p[j] != '\r')
-            j++;
+        /* The line end: the first LF or CR, found with two vectorised scans
+         * (streams end lines with LF; a CR, if any, lies before it). */
+        const char *lf = memchr(p + i, '\n', n - i);
+        size_t j = lf ? (size_t)(lf - p) : n;
+        const char *cr = memchr(p + i, '\r', j - i);
+        if (cr)
+            j = (size_t)(cr - p);
         if (j == n) {
             framing_sse_stage(f, p + i, n - i);
             return;
