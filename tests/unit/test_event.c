@@ -64,30 +64,6 @@ static char *d(const char *s)
     return lt_strdup(s);
 }
 
-static void gen_free(struct lt_generation *g)
-{
-    lt_free(g->model);
-    lt_free(g->request_model);
-    lt_free(g->response_model);
-    lt_free(g->params_json);
-    lt_free(g->input_json);
-    lt_free(g->output_json);
-    lt_free(g->output_text);
-    lt_free(g->reasoning_text);
-    for (int i = 0; i < g->n_tool_calls; i++) {
-        lt_free(g->tool_calls[i].id);
-        lt_free(g->tool_calls[i].name);
-        lt_free(g->tool_calls[i].arguments);
-    }
-    lt_free(g->tool_calls);
-    lt_free(g->finish_reason);
-    lt_free(g->response_id);
-    for (int i = 0; i < g->n_meta; i++)
-        lt_free(g->meta[i].value);
-    lt_free(g->status_message);
-    memset(g, 0, sizeof *g);
-}
-
 static void gen_usage(struct lt_generation *g, const char *key, long long v)
 {
     g->has_usage = true;
@@ -357,7 +333,7 @@ static void event_chat_should_validate_with_every_attribute(void)
     CHECK(!strstr(b, "completion_start_time"));
     CHECK(!strstr(b, "cost_details")); /* LLMTAP_SEND_COST is off */
     body_free(&x);
-    gen_free(&g);
+    lt_generation_free(&g);
     lt_call_free(c);
 }
 
@@ -394,7 +370,7 @@ static void event_stream_should_have_completion_start_within_the_span(void)
     render(&x, c, &g, true);
     CHECK_ATTR(x.b.data, "langfuse.observation.completion_start_time", "2026-11-24T10:00:00.100000Z");
     body_free(&x);
-    gen_free(&g);
+    lt_generation_free(&g);
     lt_call_free(c);
 }
 
@@ -429,7 +405,7 @@ static void event_tool_calls_should_become_an_assistant_message(void)
                "\"arguments\":\"{\\\"location\\\": \\\"Boston\\\"}\"}}]}");
     CHECK_ATTR(x.b.data, "langfuse.observation.metadata.finish_reason", "tool_calls");
     body_free(&x);
-    gen_free(&g);
+    lt_generation_free(&g);
     lt_call_free(c);
 }
 
@@ -474,7 +450,7 @@ static void event_http_404_should_be_an_error_with_status_2(void)
     CHECK_ATTR(x.b.data, "langfuse.observation.level", "ERROR");
     CHECK_ATTR(x.b.data, "langfuse.observation.status_message", "HTTP 503");
     body_free(&x);
-    gen_free(&g);
+    lt_generation_free(&g);
     lt_call_free(c);
 }
 
@@ -513,7 +489,7 @@ static void event_curl_timeout_should_be_an_error_with_the_curl_text(void)
     CHECK_ATTR(x.b.data, "langfuse.observation.status_message",
                "curl error 28: Timeout was reached; stream ended before [DONE]");
     body_free(&x);
-    gen_free(&g);
+    lt_generation_free(&g);
     lt_call_free(c);
 }
 
@@ -547,7 +523,7 @@ static void event_cut_response_should_be_a_warning_with_a_marker(void)
     CHECK_HAS(b, "langfuse.observation.metadata.response_bytes", "{\"intValue\":\"20000000\"}");
     CHECK(strstr(b, "\"status\":{\"code\":0}}"));
     body_free(&x);
-    gen_free(&g);
+    lt_generation_free(&g);
     lt_call_free(c);
 }
 
@@ -587,7 +563,7 @@ static void event_base64_media_in_input_should_become_placeholders(void)
     free(wav);
     free(jpg);
     body_free(&x);
-    gen_free(&g);
+    lt_generation_free(&g);
     lt_call_free(c);
 }
 
@@ -620,7 +596,7 @@ static void event_base64_image_output_should_become_a_placeholder(void)
     CHECK_ATTR(x.b.data, "langfuse.observation.output", "\"[llmtap: base64 image/png, 3000 bytes]\"");
     body_free(&x);
     free(png);
-    gen_free(&g);
+    lt_generation_free(&g);
     lt_call_free(c);
 }
 
@@ -640,7 +616,7 @@ static void event_short_base64_and_ordinary_text_should_stay(void)
     CHECK_ATTR(x.b.data, "langfuse.observation.input", in);
     CHECK(!strstr(x.b.data, "media_replaced") && !strstr(x.b.data, "secrets_redacted"));
     body_free(&x);
-    gen_free(&g);
+    lt_generation_free(&g);
     lt_call_free(c);
 }
 
@@ -667,7 +643,7 @@ static void event_unicode_and_invalid_utf8_should_stay_valid(void)
     CHECKF(v && strstr(v, "tab\there\nnew line \xEF\xBF\xBD"), "%s", v);
     free(v);
     body_free(&x);
-    gen_free(&g);
+    lt_generation_free(&g);
     lt_call_free(c);
 }
 
@@ -754,7 +730,7 @@ static void event_huge_json_field_should_be_cut_and_still_parse(void)
     CHECKF(v && v[0] == '{' && strstr(v, "\"llmtap_truncated\":\"\xE2\x80\xA6[llmtap: truncated,"), "%.80s", v);
     free(v);
     body_free(&x);
-    gen_free(&g);
+    lt_generation_free(&g);
     lt_call_free(c);
 }
 
@@ -784,7 +760,7 @@ static void event_huge_plain_output_should_be_cut_at_a_character(void)
     CHECK(!strstr(v, "\xEF\xBF\xBD")); /* no character was split */
     free(v);
     body_free(&x);
-    gen_free(&g);
+    lt_generation_free(&g);
     lt_call_free(c);
 }
 
@@ -809,7 +785,7 @@ static void event_generation_without_usage_should_send_none(void)
     render(&x, c, &g, true);
     CHECK_ATTR(x.b.data, "langfuse.observation.usage_details", "{\"input\":10}");
     body_free(&x);
-    gen_free(&g);
+    lt_generation_free(&g);
     lt_call_free(c);
 }
 
@@ -832,7 +808,7 @@ static void event_embedding_should_be_an_embedding_observation(void)
     CHECK_ATTR(x.b.data, "langfuse.observation.type", "embedding");
     CHECK(strstr(x.b.data, "\"name\":\"embeddings text-embedding-3-small\""));
     body_free(&x);
-    gen_free(&g);
+    lt_generation_free(&g);
     lt_call_free(c);
 }
 
@@ -862,7 +838,7 @@ static void event_body_with_several_spans_should_validate(void)
     validate(&x, true);
     CHECK(strstr(x.b.data, "\"spanId\":\"0123456789abcdef\",\"parentSpanId\":\"eee19b7ec3c1b174\""));
     body_free(&x);
-    gen_free(&g);
+    lt_generation_free(&g);
     lt_call_free(c);
 }
 
@@ -902,7 +878,7 @@ static void event_should_never_export_keys_or_queries(void)
     CHECK_ATTR(b, "langfuse.observation.metadata.x_debug", "token=[llmtap: redacted]");
     CHECK(!strstr(b, "alt=sse") && !strstr(b, "frag"));
     body_free(&x);
-    gen_free(&g);
+    lt_generation_free(&g);
     lt_call_free(c);
 }
 
@@ -925,7 +901,7 @@ static void event_should_restore_the_buffer_when_it_is_full(void)
     CHECK_INT(lt_event_body_head(&b, &cfg, &proc), LT_ERR_NOMEM);
     CHECK_STR(b.data, "HEAD,");
     lt_buf_free(&b);
-    gen_free(&g);
+    lt_generation_free(&g);
     lt_call_free(c);
 }
 
@@ -969,7 +945,7 @@ static void event_should_restore_the_buffer_on_allocation_failure(void)
     CHECK(failures >= 3);
     CHECK(strstr(b.data, "[llmtap: base64 image/png"));
     lt_buf_free(&b);
-    gen_free(&g);
+    lt_generation_free(&g);
     lt_call_free(c);
 }
 
@@ -1040,7 +1016,7 @@ static void event_rendering_should_take_microseconds(void)
     CHECKF(us < 20.0, "%.2f us per span", us);
 #endif
     lt_buf_free(&b);
-    gen_free(&g);
+    lt_generation_free(&g);
     lt_call_free(c);
 }
 
