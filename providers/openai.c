@@ -18,6 +18,7 @@
 #include "../shim/mem.h"
 #include "framing.h"
 #include "generation.h"
+#include "jscan.h"
 
 /* OpenAI allows n <= 128 choices; parallel tool calls stay far below 128.
  * Indices past these are ignored, so a hostile index cannot make us
@@ -75,6 +76,7 @@ struct openai_call {
     unsigned long long chunks, bad_chunks;
     bool stream_req;    /* the request asked for a stream */
     long status;        /* HTTP status */
+    struct lt_buf scratch; /* the fast path's escaped strings, decoded */
     bool oom;
 };
 
@@ -256,6 +258,7 @@ static enum lt_rc openai_request(const struct lt_parse_in *in, struct lt_generat
             lt_cj.Delete(j);
         return LT_ERR_NOMEM;
     }
+    lt_buf_init(&o->scratch, 0);
     if (obj)
         openai_read_request(o, j, g);
     if (j)
@@ -627,6 +630,508 @@ static void openai_read(struct openai_call *o, struct lt_generation *g, const cJ
     }
 }
 
+/* ---- response: the fast path ------------------------------------------------
+ *
+ * The same reading as openai_read, straight from the bytes with jscan: no
+ * tree, no allocation but what the answer keeps. Two passes: the scan checks
+ * the whole document and notes where each value we read lies (struct
+ * openai_fast, on the stack); only then are the notes applied to the call.
+ * Anything the scan does not handle exactly (a duplicate key we read, an
+ * escaped key, a count that is not a plain integer, content parts, an error
+ * object, more choices or tool calls than the notes hold, any JSON jscan
+ * refuses) returns false before anything changed, and the caller reads the
+ * document with cJSON instead: the generation is the same either way
+ * (tests/unit/test_openai.c and tests/fuzz/fuzz_openai.c compare them). */
+
+/* Choices and tool-call entries one document may hold on this path: a chunk
+ * carries one of each; more goes to cJSON. */
+#define OPENAI_FAST_CHOICES 8
+#define OPENAI_FAST_TOOLS 32
+
+struct openai_fast_tool {
+    int pos;              /* place in its array (a whole message's index) */
+    bool has_index;
+    long long index;
+    struct lt_jscan_val id, type, name, args;
+};
+
+struct openai_fast_choice {
+    long long index;
+    bool has_msg;         /* a delta or message object */
+    bool legacy;          /* a function_call object */
+    bool has_tools;       /* a tool_calls array */
+    int tool0, n_tools;   /* its entries in openai_fast.tools */
+    struct lt_jscan_val content, reasoning_content, reasoning, refusal, role, finish;
+    struct lt_jscan_val legacy_name, legacy_args;
+};
+
+struct openai_fast {
+    struct lt_jscan_val id, model, fingerprint, tier;
+    bool has_usage, has_groq_usage;
+    struct openai_usage usage, groq_usage;
+    int n_choices, n_tools;
+    struct openai_fast_choice choices[OPENAI_FAST_CHOICES];
+    struct openai_fast_tool tools[OPENAI_FAST_TOOLS];
+};
+
+/* Marks key bit `bit` seen; false when it was already (a duplicate). */
+static bool openai_fast_once(unsigned *seen, unsigned bit)
+{
+    if (*seen & bit)
+        return false;
+    *seen |= bit;
+    return true;
+}
+
+/* A value we keep only when it is a string: anything else is skipped. */
+static bool openai_fast_keep(struct lt_jscan *s, struct lt_jscan_val *out)
+{
+    lt_jscan_value(s, out);
+    return lt_jscan_skip(s, out);
+}
+
+static bool openai_fast_count(struct lt_jscan *s, struct openai_usage *u, enum openai_count k)
+{
+    struct lt_jscan_val v;
+    if (lt_jscan_value(s, &v) == LT_JSCAN_NUMBER) {
+        long long n;
+        if (!lt_jscan_int(&v, &n))
+            return false; /* 1.0, 1e3, huge: cJSON's double decides */
+        u->v[k] = n;
+        u->has |= 1u << k;
+        return true;
+    }
+    return lt_jscan_skip(s, &v); /* not a number: not counted */
+}
+
+/* The inside of a *_tokens_details object: two counts by name. */
+static bool openai_fast_details(struct lt_jscan *s, struct openai_usage *u, const char *a, enum openai_count ka,
+                                enum openai_count kb)
+{
+    struct lt_jscan_val v, k;
+    if (lt_jscan_value(s, &v) != LT_JSCAN_OBJECT)
+        return lt_jscan_skip(s, &v);
+    unsigned seen = 0;
+    size_t an = strlen(a);
+    while (lt_jscan_member(s, &k)) {
+        if (k.esc)
+            return false;
+        bool ok;
+        if (lt_jscan_is(&k, a, an))
+            ok = openai_fast_once(&seen, 1) && openai_fast_count(s, u, ka);
+        else if (LT_JSCAN_IS(&k, "audio_tokens"))
+            ok = openai_fast_once(&seen, 2) && openai_fast_count(s, u, kb);
+        else
+            ok = lt_jscan_value(s, &v) != LT_JSCAN_NONE && lt_jscan_skip(s, &v);
+        if (!ok)
+            return false;
+    }
+    return !s->bad;
+}
+
+/* A usage object, its '{' read: as openai_usage reads it. */
+static bool openai_fast_usage(struct lt_jscan *s, struct openai_usage *u)
+{
+    struct lt_jscan_val k, v;
+    unsigned seen = 0;
+    memset(u, 0, sizeof *u);
+    while (lt_jscan_member(s, &k)) {
+        if (k.esc)
+            return false;
+        bool ok;
+        if (LT_JSCAN_IS(&k, "prompt_tokens"))
+            ok = openai_fast_once(&seen, 1) && openai_fast_count(s, u, OPENAI_PROMPT);
+        else if (LT_JSCAN_IS(&k, "completion_tokens"))
+            ok = openai_fast_once(&seen, 2) && openai_fast_count(s, u, OPENAI_COMPLETION);
+        else if (LT_JSCAN_IS(&k, "total_tokens"))
+            ok = openai_fast_once(&seen, 4) && openai_fast_count(s, u, OPENAI_TOTAL);
+        else if (LT_JSCAN_IS(&k, "prompt_cache_hit_tokens"))
+            ok = openai_fast_once(&seen, 8) && openai_fast_count(s, u, OPENAI_CACHE_HIT);
+        else if (LT_JSCAN_IS(&k, "prompt_tokens_details"))
+            ok = openai_fast_once(&seen, 16) &&
+                 openai_fast_details(s, u, "cached_tokens", OPENAI_CACHED, OPENAI_AUDIO_IN);
+        else if (LT_JSCAN_IS(&k, "completion_tokens_details"))
+            ok = openai_fast_once(&seen, 32) &&
+                 openai_fast_details(s, u, "reasoning_tokens", OPENAI_REASONING, OPENAI_AUDIO_OUT);
+        else
+            ok = lt_jscan_value(s, &v) != LT_JSCAN_NONE && lt_jscan_skip(s, &v);
+        if (!ok)
+            return false;
+    }
+    return !s->bad;
+}
+
+/* A function object (a tool call's or a legacy function_call), '{' read. */
+static bool openai_fast_function(struct lt_jscan *s, struct lt_jscan_val *name, struct lt_jscan_val *args)
+{
+    struct lt_jscan_val k, v;
+    unsigned seen = 0;
+    while (lt_jscan_member(s, &k)) {
+        if (k.esc)
+            return false;
+        bool ok;
+        if (LT_JSCAN_IS(&k, "name"))
+            ok = openai_fast_once(&seen, 1) && openai_fast_keep(s, name);
+        else if (LT_JSCAN_IS(&k, "arguments")) {
+            enum lt_jscan_kind t = lt_jscan_value(s, args);
+            /* parsed arguments are written back by cJSON's writer */
+            ok = openai_fast_once(&seen, 2) && t != LT_JSCAN_OBJECT && t != LT_JSCAN_ARRAY && t != LT_JSCAN_NONE;
+        } else
+            ok = lt_jscan_value(s, &v) != LT_JSCAN_NONE && lt_jscan_skip(s, &v);
+        if (!ok)
+            return false;
+    }
+    return !s->bad;
+}
+
+/* One tool_calls entry, its '{' read. */
+static bool openai_fast_tool(struct lt_jscan *s, struct openai_fast *f, int pos)
+{
+    if (f->n_tools == OPENAI_FAST_TOOLS)
+        return false;
+    struct openai_fast_tool *t = &f->tools[f->n_tools++];
+    memset(t, 0, sizeof *t);
+    t->pos = pos;
+    struct lt_jscan_val k, v;
+    unsigned seen = 0;
+    while (lt_jscan_member(s, &k)) {
+        if (k.esc)
+            return false;
+        bool ok;
+        if (LT_JSCAN_IS(&k, "index")) {
+            ok = openai_fast_once(&seen, 1);
+            if (ok && lt_jscan_value(s, &v) == LT_JSCAN_NUMBER)
+                ok = t->has_index = lt_jscan_int(&v, &t->index);
+            else if (ok)
+                ok = lt_jscan_skip(s, &v);
+        } else if (LT_JSCAN_IS(&k, "id")) {
+            ok = openai_fast_once(&seen, 2) && openai_fast_keep(s, &t->id);
+        } else if (LT_JSCAN_IS(&k, "type")) {
+            ok = openai_fast_once(&seen, 4) && openai_fast_keep(s, &t->type);
+        } else if (LT_JSCAN_IS(&k, "function")) {
+            ok = openai_fast_once(&seen, 8);
+            if (ok && lt_jscan_value(s, &v) == LT_JSCAN_OBJECT)
+                ok = openai_fast_function(s, &t->name, &t->args);
+            else if (ok)
+                ok = lt_jscan_skip(s, &v);
+        } else {
+            ok = lt_jscan_value(s, &v) != LT_JSCAN_NONE && lt_jscan_skip(s, &v);
+        }
+        if (!ok)
+            return false;
+    }
+    return !s->bad;
+}
+
+/* A delta or message object, its '{' read: as openai_message reads it. */
+static bool openai_fast_message(struct lt_jscan *s, struct openai_fast *f, struct openai_fast_choice *c)
+{
+    struct lt_jscan_val k, v;
+    unsigned seen = 0;
+    while (lt_jscan_member(s, &k)) {
+        if (k.esc)
+            return false;
+        bool ok;
+        if (LT_JSCAN_IS(&k, "content")) {
+            /* content parts are cJSON's */
+            ok = openai_fast_once(&seen, 1) && lt_jscan_value(s, &c->content) != LT_JSCAN_ARRAY &&
+                 lt_jscan_skip(s, &c->content);
+        } else if (LT_JSCAN_IS(&k, "reasoning_content")) {
+            ok = openai_fast_once(&seen, 2) && openai_fast_keep(s, &c->reasoning_content);
+        } else if (LT_JSCAN_IS(&k, "reasoning")) {
+            ok = openai_fast_once(&seen, 4) && openai_fast_keep(s, &c->reasoning);
+        } else if (LT_JSCAN_IS(&k, "refusal")) {
+            ok = openai_fast_once(&seen, 8) && openai_fast_keep(s, &c->refusal);
+        } else if (LT_JSCAN_IS(&k, "role")) {
+            ok = openai_fast_once(&seen, 16) && openai_fast_keep(s, &c->role);
+        } else if (LT_JSCAN_IS(&k, "tool_calls")) {
+            ok = openai_fast_once(&seen, 32);
+            if (ok && lt_jscan_value(s, &v) == LT_JSCAN_ARRAY) {
+                c->has_tools = true;
+                c->tool0 = f->n_tools;
+                for (int pos = 0; ok && lt_jscan_element(s); pos++) {
+                    if (lt_jscan_value(s, &v) == LT_JSCAN_OBJECT)
+                        ok = openai_fast_tool(s, f, pos);
+                    else
+                        ok = lt_jscan_skip(s, &v);
+                }
+                c->n_tools = f->n_tools - c->tool0;
+            } else if (ok) {
+                ok = lt_jscan_skip(s, &v);
+            }
+        } else if (LT_JSCAN_IS(&k, "function_call")) {
+            ok = openai_fast_once(&seen, 64);
+            if (ok && lt_jscan_value(s, &v) == LT_JSCAN_OBJECT) {
+                c->legacy = true;
+                ok = openai_fast_function(s, &c->legacy_name, &c->legacy_args);
+            } else if (ok) {
+                ok = lt_jscan_skip(s, &v);
+            }
+        } else {
+            ok = lt_jscan_value(s, &v) != LT_JSCAN_NONE && lt_jscan_skip(s, &v);
+        }
+        if (!ok)
+            return false;
+    }
+    /* both: the order between them picks tool slots, which cJSON keeps */
+    return !s->bad && !(c->has_tools && c->legacy);
+}
+
+/* A choices entry, its '{' read: as openai_choice reads it. */
+static bool openai_fast_choice(struct lt_jscan *s, struct openai_fast *f)
+{
+    if (f->n_choices == OPENAI_FAST_CHOICES)
+        return false;
+    struct openai_fast_choice *c = &f->choices[f->n_choices++];
+    memset(c, 0, sizeof *c);
+    struct lt_jscan_val k, v;
+    unsigned seen = 0;
+    while (lt_jscan_member(s, &k)) {
+        if (k.esc)
+            return false;
+        bool ok;
+        if (LT_JSCAN_IS(&k, "index")) {
+            ok = openai_fast_once(&seen, 1);
+            if (ok && lt_jscan_value(s, &v) == LT_JSCAN_NUMBER)
+                ok = lt_jscan_int(&v, &c->index);
+            else if (ok)
+                ok = lt_jscan_skip(s, &v); /* not a number: index 0 */
+        } else if (LT_JSCAN_IS(&k, "delta") || LT_JSCAN_IS(&k, "message")) {
+            ok = openai_fast_once(&seen, 2);
+            if (ok && lt_jscan_value(s, &v) == LT_JSCAN_OBJECT) {
+                c->has_msg = true;
+                ok = openai_fast_message(s, f, c);
+            } else if (ok) {
+                ok = lt_jscan_skip(s, &v);
+            }
+        } else if (LT_JSCAN_IS(&k, "finish_reason")) {
+            ok = openai_fast_once(&seen, 4) && openai_fast_keep(s, &c->finish);
+        } else {
+            ok = lt_jscan_value(s, &v) != LT_JSCAN_NONE && lt_jscan_skip(s, &v);
+        }
+        if (!ok)
+            return false;
+    }
+    return !s->bad;
+}
+
+/* Pass one: the whole document checked and noted in *f. */
+static bool openai_fast_scan(struct openai_fast *f, const char *d, size_t n)
+{
+    struct lt_jscan s;
+    struct lt_jscan_val k, v;
+    unsigned seen = 0;
+    lt_jscan_init(&s, d, n);
+    f->id.kind = f->model.kind = f->fingerprint.kind = f->tier.kind = LT_JSCAN_NONE;
+    f->has_usage = f->has_groq_usage = false;
+    f->n_choices = f->n_tools = 0;
+    if (lt_jscan_value(&s, &v) != LT_JSCAN_OBJECT)
+        return false;
+    while (lt_jscan_member(&s, &k)) {
+        if (k.esc)
+            return false;
+        bool ok;
+        if (LT_JSCAN_IS(&k, "choices")) {
+            ok = openai_fast_once(&seen, 1);
+            if (ok && lt_jscan_value(&s, &v) == LT_JSCAN_ARRAY) {
+                while (ok && lt_jscan_element(&s)) {
+                    if (lt_jscan_value(&s, &v) == LT_JSCAN_OBJECT)
+                        ok = openai_fast_choice(&s, f);
+                    else
+                        ok = lt_jscan_skip(&s, &v);
+                }
+            } else if (ok) {
+                ok = lt_jscan_skip(&s, &v);
+            }
+        } else if (LT_JSCAN_IS(&k, "id")) {
+            ok = openai_fast_once(&seen, 2) && openai_fast_keep(&s, &f->id);
+        } else if (LT_JSCAN_IS(&k, "model")) {
+            ok = openai_fast_once(&seen, 4) && openai_fast_keep(&s, &f->model);
+        } else if (LT_JSCAN_IS(&k, "system_fingerprint")) {
+            ok = openai_fast_once(&seen, 8) && openai_fast_keep(&s, &f->fingerprint);
+        } else if (LT_JSCAN_IS(&k, "service_tier")) {
+            ok = openai_fast_once(&seen, 16) && openai_fast_keep(&s, &f->tier);
+        } else if (LT_JSCAN_IS(&k, "usage")) {
+            ok = openai_fast_once(&seen, 32);
+            if (ok && lt_jscan_value(&s, &v) == LT_JSCAN_OBJECT)
+                ok = f->has_usage = openai_fast_usage(&s, &f->usage);
+            else if (ok)
+                ok = lt_jscan_skip(&s, &v);
+        } else if (LT_JSCAN_IS(&k, "x_groq")) {
+            ok = openai_fast_once(&seen, 64);
+            if (ok && lt_jscan_value(&s, &v) == LT_JSCAN_OBJECT) {
+                unsigned gseen = 0;
+                while (ok && lt_jscan_member(&s, &k)) {
+                    if (k.esc) {
+                        ok = false;
+                    } else if (LT_JSCAN_IS(&k, "usage")) {
+                        ok = openai_fast_once(&gseen, 1);
+                        if (ok && lt_jscan_value(&s, &v) == LT_JSCAN_OBJECT)
+                            ok = f->has_groq_usage = openai_fast_usage(&s, &f->groq_usage);
+                        else if (ok)
+                            ok = lt_jscan_skip(&s, &v);
+                    } else {
+                        ok = lt_jscan_value(&s, &v) != LT_JSCAN_NONE && lt_jscan_skip(&s, &v);
+                    }
+                }
+            } else if (ok) {
+                ok = lt_jscan_skip(&s, &v);
+            }
+        } else if (LT_JSCAN_IS(&k, "error")) {
+            /* an error object or text: cJSON's (openai_error_object) */
+            enum lt_jscan_kind t = lt_jscan_value(&s, &v);
+            ok = t != LT_JSCAN_OBJECT && t != LT_JSCAN_STRING && lt_jscan_skip(&s, &v);
+        } else {
+            ok = lt_jscan_value(&s, &v) != LT_JSCAN_NONE && lt_jscan_skip(&s, &v);
+        }
+        if (!ok)
+            return false;
+    }
+    return lt_jscan_end(&s);
+}
+
+/* The text of string v as cJSON would hand it over (NUL-free: jscan refuses
+ * U+0000 and raw control bytes): the raw bytes, or v decoded into o->scratch.
+ * NULL when v is not a string or decoding ran out of memory. */
+static const char *openai_fast_text(struct openai_call *o, const struct lt_jscan_val *v, size_t *n)
+{
+    if (v->kind != LT_JSCAN_STRING)
+        return NULL;
+    if (!v->esc) {
+        *n = v->n;
+        return v->p;
+    }
+    lt_buf_reset(&o->scratch);
+    if (lt_jscan_str(v, &o->scratch) != LT_OK) {
+        o->oom = true;
+        return NULL;
+    }
+    *n = o->scratch.len;
+    return o->scratch.data ? o->scratch.data : "";
+}
+
+/* openai_keep_first, on a noted value. */
+static void openai_fast_first(struct openai_call *o, char **slot, const struct lt_jscan_val *v)
+{
+    if (*slot || v->kind != LT_JSCAN_STRING || v->n == 0)
+        return;
+    size_t n;
+    const char *s = openai_fast_text(o, v, &n);
+    if (s && !(*slot = lt_generation_strdup_utf8(s, n)))
+        o->oom = true;
+}
+
+/* openai_keep_last, on a noted value. */
+static void openai_fast_last(struct openai_call *o, char **slot, const struct lt_jscan_val *v)
+{
+    size_t n;
+    const char *s = v->n ? openai_fast_text(o, v, &n) : NULL;
+    if (!s || (*slot && strlen(*slot) == n && memcmp(*slot, s, n) == 0))
+        return;
+    lt_free(*slot);
+    if (!(*slot = lt_generation_strdup_utf8(s, n)))
+        o->oom = true;
+}
+
+static void openai_fast_append(struct openai_call *o, struct lt_buf *b, const struct lt_jscan_val *v)
+{
+    size_t n;
+    const char *s = openai_fast_text(o, v, &n);
+    if (s)
+        openai_append(o, b, s, n);
+}
+
+/* openai_tool_calls, on noted entries. */
+static void openai_fast_tools(struct openai_call *o, struct openai_choice *ch, const struct openai_fast *f,
+                              const struct openai_fast_choice *c, bool streamed)
+{
+    for (int i = c->tool0; i < c->tool0 + c->n_tools; i++) {
+        const struct openai_fast_tool *ft = &f->tools[i];
+        long long idx = ft->index;
+        if (!streamed) {
+            idx = ft->pos;
+        } else if (!ft->has_index) {
+            size_t idn = 0;
+            const char *ids = openai_fast_text(o, &ft->id, &idn);
+            const struct openai_tool *last = ch->last_tool >= 0 ? &ch->tools[ch->last_tool] : NULL;
+            if (last && last->index != OPENAI_LEGACY_INDEX &&
+                (!ids || !idn || (last->id && strlen(last->id) == idn && memcmp(last->id, ids, idn) == 0)))
+                idx = last->index;
+            else {
+                idx = 0;
+                for (int k = 0; k < ch->n_tools; k++)
+                    if (ch->tools[k].index >= idx)
+                        idx = ch->tools[k].index + 1;
+            }
+        }
+        if (idx < 0 || idx >= OPENAI_TOOLS_MAX)
+            continue;
+        struct openai_tool *t = openai_tool_at(o, ch, (int)idx);
+        if (!t)
+            continue;
+        openai_fast_first(o, &t->id, &ft->id);
+        openai_fast_first(o, &t->type, &ft->type);
+        openai_fast_first(o, &t->name, &ft->name);
+        openai_fast_append(o, &t->args, &ft->args);
+    }
+}
+
+/* Pass two: the notes applied, as openai_read would have. */
+static void openai_fast_apply(struct openai_call *o, const struct openai_fast *f, bool streamed)
+{
+    for (int i = 0; i < f->n_choices; i++) {
+        const struct openai_fast_choice *c = &f->choices[i];
+        if (c->index < 0 || c->index >= OPENAI_CHOICES_MAX)
+            continue;
+        struct openai_choice *ch = openai_choice_at(o, (int)c->index);
+        if (!ch)
+            continue;
+        if (c->has_msg) {
+            if (c->content.kind == LT_JSCAN_STRING) {
+                ch->has_content = true;
+                openai_fast_append(o, &ch->content, &c->content);
+            }
+            openai_fast_append(o, &ch->refusal, &c->refusal);
+            openai_fast_first(o, &ch->role, &c->role);
+            if (c->has_tools)
+                openai_fast_tools(o, ch, f, c, streamed);
+            if (c->legacy) {
+                struct openai_tool *t = openai_tool_at(o, ch, OPENAI_LEGACY_INDEX);
+                if (t) {
+                    openai_fast_first(o, &t->name, &c->legacy_name);
+                    openai_fast_append(o, &t->args, &c->legacy_args);
+                }
+            }
+            openai_fast_append(o, &ch->reasoning,
+                               c->reasoning_content.kind == LT_JSCAN_STRING ? &c->reasoning_content : &c->reasoning);
+        }
+        openai_fast_last(o, &ch->finish_reason, &c->finish);
+    }
+    openai_fast_first(o, &o->id, &f->id);
+    openai_fast_first(o, &o->model, &f->model);
+    openai_fast_last(o, &o->fingerprint, &f->fingerprint);
+    openai_fast_last(o, &o->tier, &f->tier);
+    if (f->has_usage) {
+        o->usage = f->usage;
+        o->has_usage = true;
+    }
+    if (f->has_groq_usage) {
+        o->groq_usage = f->groq_usage;
+        o->has_groq_usage = true;
+    }
+}
+
+/* A chunk or a whole answer read without cJSON: true when it was (the call
+ * is updated); false when nothing changed and cJSON must read it. */
+static bool openai_fast_read(struct openai_call *o, const char *d, size_t n, bool streamed)
+{
+    struct openai_fast f;
+    if (!lt_jscan_fastpath() || !openai_fast_scan(&f, d, n))
+        return false;
+    openai_fast_apply(o, &f, streamed);
+    return true;
+}
+
 /* ---- response: streamed ---------------------------------------------------- */
 
 static bool openai_event_is(const struct lt_frame *f, const char *name)
@@ -656,6 +1161,8 @@ static void openai_frame(void *state, struct lt_generation *g, const struct lt_f
         return;
     }
     o->chunks++;
+    if (!error_event && openai_fast_read(o, d, n, true))
+        return;
     cJSON *j = lt_cj.ParseWithLength(d, n);
     if (openai_is(j, cJSON_Object)) {
         openai_read(o, g, j, true);
@@ -684,6 +1191,12 @@ static void openai_frame(void *state, struct lt_generation *g, const struct lt_f
 
 static void openai_whole(struct openai_call *o, const struct lt_parse_end *e, struct lt_generation *g)
 {
+    if (e->http_status < 400 && e->body_len && openai_fast_read(o, e->body, e->body_len, false)) {
+        /* as the object branch below */
+        if (!o->error && o->n_choices == 0 && e->complete)
+            OPENAI_WARN(g, "response has no choices (%llu bytes)", e->bytes);
+        return;
+    }
     cJSON *j = e->body_len ? lt_cj.ParseWithLength(e->body, e->body_len) : NULL;
     const cJSON *top = j;
     if (openai_is(top, cJSON_Array)) /* [{"error": ...}] */
@@ -986,6 +1499,7 @@ static void openai_free(void *state)
     lt_free(o->fingerprint);
     lt_free(o->tier);
     lt_free(o->deployment);
+    lt_buf_free(&o->scratch);
     lt_free(o);
 }
 

@@ -1,13 +1,15 @@
 /* fuzz_openai.c — the OpenAI chat parser on arbitrary responses and
  * requests, differentially: the generation from the response fed whole must
  * equal the one from the response fed in pieces (split plan from the first
- * bytes). Byte 0: flags (bit 0 stream/SSE, bit 1 HTTP 500, bit 2 transfer
+ * bytes), and the one read with the jscan fast path must equal, field by
+ * field, the one read with cJSON only. Byte 0: flags (bit 0 stream/SSE, bit 1 HTTP 500, bit 2 transfer
  * incomplete, bit 3 known host); byte 1: split seed; byte 2: largest piece;
  * then the request body up to the first 0xFF byte, then the response. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "../../providers/jscan.h"
 #include "../../providers/provider.h"
 #include "../../shim/json.h"
 #include "fuzz.h"
@@ -28,6 +30,56 @@ static void fuzz_same(const char *what, const char *a, const char *b)
     fprintf(stderr, "fuzz_openai: %s differs when split:\n  whole: %.300s\n  split: %.300s\n", what,
             a ? a : "(null)", b ? b : "(null)");
     abort();
+}
+
+static void fuzz_fast_same(const char *what, const char *a, const char *b)
+{
+    if (fuzz_str_eq(a, b))
+        return;
+    fprintf(stderr, "fuzz_openai: %s differs without the fast path:\n  fast:  %.300s\n  cJSON: %.300s\n", what,
+            a ? a : "(null)", b ? b : "(null)");
+    abort();
+}
+
+/* Every field of two generations, the fast path's and cJSON's. */
+static void fuzz_fast_compare(const struct lt_generation *a, const struct lt_generation *b)
+{
+#define FUZZ_SAME(f) fuzz_fast_same(#f, a->f, b->f)
+    FUZZ_SAME(provider);
+    FUZZ_SAME(operation);
+    FUZZ_SAME(obs_type);
+    FUZZ_SAME(model);
+    FUZZ_SAME(request_model);
+    FUZZ_SAME(response_model);
+    FUZZ_SAME(params_json);
+    FUZZ_SAME(input_json);
+    FUZZ_SAME(output_json);
+    FUZZ_SAME(output_text);
+    FUZZ_SAME(reasoning_text);
+    FUZZ_SAME(finish_reason);
+    FUZZ_SAME(response_id);
+    FUZZ_SAME(status_message);
+#undef FUZZ_SAME
+    if (a->stream != b->stream || a->level != b->level || a->has_usage != b->has_usage ||
+        a->n_tool_calls != b->n_tool_calls || a->n_usage != b->n_usage || a->n_meta != b->n_meta) {
+        fprintf(stderr, "fuzz_openai: counts differ without the fast path\n");
+        abort();
+    }
+    for (int i = 0; i < a->n_tool_calls; i++) {
+        fuzz_fast_same("tool id", a->tool_calls[i].id, b->tool_calls[i].id);
+        fuzz_fast_same("tool name", a->tool_calls[i].name, b->tool_calls[i].name);
+        fuzz_fast_same("tool arguments", a->tool_calls[i].arguments, b->tool_calls[i].arguments);
+    }
+    for (int i = 0; i < a->n_usage; i++)
+        if (strcmp(a->usage[i].key, b->usage[i].key) || a->usage[i].value != b->usage[i].value) {
+            fprintf(stderr, "fuzz_openai: usage %s %lld vs %s %lld without the fast path\n", a->usage[i].key,
+                    a->usage[i].value, b->usage[i].key, b->usage[i].value);
+            abort();
+        }
+    for (int i = 0; i < a->n_meta; i++) {
+        fuzz_fast_same("meta key", a->meta[i].key, b->meta[i].key);
+        fuzz_fast_same("meta value", a->meta[i].value, b->meta[i].value);
+    }
 }
 
 static enum lt_rc fuzz_parse(const struct lt_parse_in *in, const uint8_t *resp, size_t n,
@@ -85,6 +137,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     enum lt_rc rb = fuzz_parse(&in, resp, resp_len, &split, complete, &b);
     if (ra != rb)
         abort();
+    struct lt_generation c;
+    lt_jscan_set_fastpath(false);
+    enum lt_rc rc = fuzz_parse(&in, resp, resp_len, NULL, complete, &c);
+    lt_jscan_set_fastpath(true);
+    if (rc != ra)
+        abort();
+    if (rc == LT_OK)
+        fuzz_fast_compare(&a, &c);
+    lt_generation_free(&c);
     if (ra == LT_OK) {
         /* the split must not change the generation */
         fuzz_same("model", a.model, b.model);

@@ -3,7 +3,8 @@
  * Groq ones of a later issue) and on llmtap's own fixtures
  * (tests/fixtures/openai): each fed whole, split in two at every byte and in
  * random 1-97-byte pieces, compared with expected.json. Then the request
- * side, errors, warnings, usage variants, allocation failures and cost. */
+ * side, errors, warnings, usage variants, allocation failures, the jscan
+ * fast path against the cJSON path, and cost. */
 #include <dirent.h>
 #include <locale.h>
 #include <stdint.h>
@@ -14,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../../providers/jscan.h"
 #include "../../providers/provider.h"
 #include "../../shim/json.h"
 #include "../../shim/mem.h"
@@ -1177,6 +1179,182 @@ static void generation_should_keep_usage_meta_and_status_bounded(void)
     CHECK_INT(lt_mem_live_bytes(), 0);
 }
 
+/* ---- the jscan fast path against cJSON ------------------------------------ */
+
+/* Counts cJSON parses, to see which documents the fast path took. */
+static int parse_calls;
+static cJSON *(*parse_real)(const char *value, size_t len);
+
+static cJSON *parse_counted(const char *value, size_t len)
+{
+    parse_calls++;
+    return parse_real(value, len);
+}
+
+static void count_parses(void)
+{
+    if (!parse_real) {
+        parse_real = lt_cj.ParseWithLength;
+        lt_cj.ParseWithLength = parse_counted;
+    }
+}
+
+/* One input read with the fast path and without: the same rc and the same
+ * generation. Returns how many cJSON parses the fast path saved. */
+static int fast_vs_cjson(const struct fx *c, const struct xin *x, enum plan plan, size_t arg, const char *how)
+{
+    struct lt_generation a, b;
+    lt_jscan_set_fastpath(true);
+    parse_calls = 0;
+    enum lt_rc ra = c ? run(c, plan, arg, &a) : xrun(x, &a);
+    int fast_parses = parse_calls;
+    lt_jscan_set_fastpath(false);
+    parse_calls = 0;
+    enum lt_rc rb = c ? run(c, plan, arg, &b) : xrun(x, &b);
+    int slow_parses = parse_calls;
+    lt_jscan_set_fastpath(true);
+    struct fx named = { 0 };
+    if (!c) {
+        snprintf(named.name, sizeof named.name, "%.300s", how);
+        c = &named;
+    }
+    CHECKF(ra == rb, "%s %s: rc %d fast, %d cJSON", c->name, how, (int)ra, (int)rb);
+    if (ra == LT_OK)
+        check_same(c, how, &a, &b);
+    lt_generation_free(&a);
+    lt_generation_free(&b);
+    CHECKF(fast_parses <= slow_parses, "%s %s: the fast path parsed more", c->name, how);
+    return slow_parses - fast_parses;
+}
+
+/* Every recorded and own case, whole and in pieces: the generation with
+ * the fast path is the generation without it, field by field; and the fast
+ * path does take the common chunks (a streamed OpenAI call parses only its
+ * request with cJSON). */
+static void openai_should_read_every_case_alike_with_the_fast_path(void)
+{
+    load_all();
+    count_parses();
+    int compared = 0, taken = 0;
+    for (int i = 0; i < n_cases; i++) {
+        const struct fx *c = &cases_fx[i];
+        int saved = fast_vs_cjson(c, NULL, PLAN_WHOLE, 0, "whole");
+        fast_vs_cjson(c, NULL, PLAN_RANDOM, (size_t)i + 1, "random pieces");
+        fast_vs_cjson(c, NULL, PLAN_SPLIT, c->body_len / 2, "split in two");
+        compared++;
+        taken += saved > 0;
+        if (!strcmp(c->name, "openai/chat_stream_include_usage")) {
+            struct lt_generation g;
+            parse_calls = 0;
+            CHECK(run(c, PLAN_WHOLE, 0, &g) == LT_OK);
+            lt_generation_free(&g);
+            CHECKF(parse_calls == 1, "%s: %d cJSON parses with the fast path", c->name, parse_calls);
+        }
+    }
+    printf("    %d cases compared three ways; the fast path read documents in %d\n", compared, taken);
+    CHECK(compared >= MIN_SHARED_CASES + MIN_OWN_CASES);
+    CHECKF(taken >= compared / 2, "the fast path read documents in only %d of %d cases", taken, compared);
+}
+
+/* Chunks and answers built to sit on each edge the fast path gives to
+ * cJSON, or must read exactly as cJSON does. */
+static void openai_should_read_edge_documents_alike_with_the_fast_path(void)
+{
+    CHECK(lt_json_load() == LT_OK);
+    count_parses();
+    static const char *const docs[] = {
+        "{\"id\":\"c\",\"model\":\"m\",\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":\"hi\"}}]}",
+        "{\"choices\":[{\"delta\":{\"content\":\"a\\n\\t\\\"\\\\\\/\\b\\f\\r\\u00e9\\u20ac\\ud83d\\ude00z\"}}]}",
+        "{\"choices\":[{\"delta\":{\"content\":\"bad \\x\"}}]}",
+        "{\"choices\":[{\"delta\":{\"content\":\"short \\u12\"}}]}",
+        "{\"choices\":[{\"delta\":{\"content\":\"lone \\ud800 high\"}}]}",
+        "{\"choices\":[{\"delta\":{\"content\":\"lone \\udc00 low\"}}]}",
+        "{\"choices\":[{\"delta\":{\"content\":\"pair \\ud800\\u0041 wrong\"}}]}",
+        "{\"choices\":[{\"delta\":{\"content\":\"nul \\u0000 cut\"}}]}",
+        "{\"choices\":[{\"delta\":{\"content\":\"hex \\uZZZZ\"}}]}",
+        "{\"choices\":[{\"delta\":{\"content\":\"raw\ttab\"}}]}",
+        "{\"choices\":[{\"delta\":{\"content\":\"bytes \xff\xc3 \xe2\x82\"}}]}",
+        "{\"id\":\"a\",\"id\":\"b\",\"choices\":[]}",
+        "{\"id\":\"\",\"model\":\"\",\"choices\":[{\"delta\":{\"content\":\"\"}}]}",
+        "{\"choices\":[{\"delta\":{\"content\":\"x\",\"content\":\"y\"}}]}",
+        "{\"choices\":[{\"delta\":{\"content\":\"x\"},\"message\":{\"content\":\"y\"}}]}",
+        "{\"choices\":[{\"delta\":{\"\\u0063ontent\":\"escaped key\"}}]}",
+        "{\"choices\":[{\"index\":1.0,\"delta\":{\"content\":\"float index\"}}]}",
+        "{\"choices\":[{\"index\":1e0,\"delta\":{\"content\":\"exp index\"}}]}",
+        "{\"choices\":[{\"index\":-1,\"delta\":{\"content\":\"negative\"}}]}",
+        "{\"choices\":[{\"index\":128,\"delta\":{\"content\":\"too far\"}}]}",
+        "{\"choices\":[{\"index\":99999999999999999999,\"delta\":{\"content\":\"huge\"}}]}",
+        "{\"choices\":[{\"index\":\"1\",\"delta\":{\"content\":\"string index\"}}]}",
+        "{\"choices\":[{\"index\":null,\"delta\":{\"content\":\"null index\"}}]}",
+        "{\"choices\":[{\"index\":1,\"delta\":{\"content\":\"b\"}},{\"index\":0,\"delta\":{\"content\":\"a\"}},7,null]}",
+        "{\"choices\":[{\"index\":0},{\"index\":1},{\"index\":2},{\"index\":3},{\"index\":4},{\"index\":5},"
+        "{\"index\":6},{\"index\":7},{\"index\":8,\"delta\":{\"content\":\"ninth\"}}]}",
+        "{\"choices\":[],\"usage\":{\"prompt_tokens\":1.5,\"completion_tokens\":2}}",
+        "{\"choices\":[],\"usage\":{\"prompt_tokens\":-3,\"completion_tokens\":\"2\",\"total_tokens\":true}}",
+        "{\"choices\":[],\"usage\":{\"prompt_tokens\":100,\"prompt_tokens_details\":{\"cached_tokens\":1,"
+        "\"cached_tokens\":2}}}",
+        "{\"choices\":[],\"usage\":{\"prompt_tokens\":100,\"prompt_tokens_details\":[1,2],"
+        "\"completion_tokens_details\":\"x\",\"prompt_cache_hit_tokens\":7,\"prompt_cache_miss_tokens\":93}}",
+        "{\"choices\":[],\"usage\":{\"prompt_tokens\":1},\"usage\":{\"prompt_tokens\":2}}",
+        "{\"choices\":[],\"usage\":{\"prompt_tokens\":123456789012345,\"completion_tokens\":1234567890123456}}",
+        "{\"choices\":[],\"x_groq\":{\"usage\":{\"prompt_tokens\":1},\"usage\":{\"prompt_tokens\":2}}}",
+        "{\"choices\":[],\"x_groq\":{\"id\":\"q\",\"usage\":{\"prompt_tokens\":4,\"completion_tokens\":5}}}",
+        "{\"choices\":[{\"delta\":{\"tool_calls\":[{\"id\":\"t1\",\"type\":\"function\",\"function\":{\"name\":\"f\","
+        "\"arguments\":\"{\\\"a\\\":\"}},{\"function\":{\"arguments\":\"1}\"}},{\"id\":\"t2\",\"function\":{\"name\":"
+        "\"g\",\"arguments\":null}},5]}}]}",
+        "{\"choices\":[{\"delta\":{\"tool_calls\":[{\"index\":\"0\",\"id\":\"t\\u0031\",\"function\":{\"name\":\"f\"}}]}}]}",
+        "{\"choices\":[{\"delta\":{\"tool_calls\":[{\"index\":0,\"function\":{\"arguments\":{\"x\":1}}}]}}]}",
+        "{\"choices\":[{\"delta\":{\"tool_calls\":[{\"index\":0,\"function\":[1]}],\"function_call\":{\"name\":\"l\"}}]}]}",
+        "{\"choices\":[{\"delta\":{\"function_call\":{\"name\":\"legacy\",\"arguments\":\"{}\"}}}]}",
+        "{\"choices\":[{\"delta\":{\"content\":[{\"type\":\"text\",\"text\":\"parts\"}]}}]}",
+        "{\"choices\":[{\"delta\":{\"reasoning_content\":\"r1\",\"reasoning\":\"r2\",\"refusal\":\"no\"}}]}",
+        "{\"choices\":[{\"delta\":{\"reasoning_content\":null,\"reasoning\":\"r2\",\"refusal\":7}}]}",
+        "{\"choices\":[],\"error\":{\"message\":\"boom\"}}",
+        "{\"choices\":[],\"error\":\"boom\"}",
+        "{\"choices\":[],\"error\":null}",
+        "{\"choices\":[]} trailing",
+        "\xEF\xBB\xBF{\"choices\":[]}",
+        "{\"choices\":[],\f\"id\":\"ff\"}",
+        "{\"choices\":[{\"finish_reason\":7},{\"finish_reason\":\"stop\"}],\"system_fingerprint\":\"fp\","
+        "\"service_tier\":\"\"}",
+        "{\"n\":[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]],"
+        "\"choices\":[{\"delta\":{\"content\":\"deep\"}}]}",
+        "{\"n\":1234567890123456789012345678901234567890.5,\"choices\":[{\"delta\":{\"content\":\"long number\"}}]}",
+        "{\"n\":01,\"choices\":[]}",
+        "{\"n\":1.,\"choices\":[]}",
+        "{\"n\":-,\"choices\":[]}",
+        "{\"n\":nul,\"choices\":[]}",
+        "{\"choices\":[],}",
+        "{\"choices\":[1,]}",
+        "{\"choices\" [] }",
+        "{\"choices\":[{\"delta\":{}}]",
+        "[{\"choices\":[]}]",
+        "\"text\"",
+        "{}",
+        "{\"choices\":null,\"usage\":null,\"x_groq\":null,\"model\":{\"a\":1},\"id\":[1]}",
+        "{\"choices\":[{\"message\":{\"role\":\"assistant\",\"content\":\"whole\",\"tool_calls\":["
+        "{\"id\":\"c1\",\"type\":\"function\",\"function\":{\"name\":\"f\",\"arguments\":\"{}\"}},7,"
+        "{\"id\":\"c2\",\"index\":5,\"function\":{\"name\":\"g\",\"arguments\":\"[]\"}}]},\"finish_reason\":"
+        "\"tool_calls\"}],\"usage\":{\"prompt_tokens\":5,\"completion_tokens\":6,\"total_tokens\":11}}",
+    };
+    int fast = 0;
+    for (size_t i = 0; i < TAP_N(docs); i++) {
+        char sse[2048], how[64];
+        /* the document as one chunk of a stream, twice (keep-first and keep-last) */
+        snprintf(sse, sizeof sse, "data: %s\n\ndata: %s\n\ndata: [DONE]\n\n", docs[i], docs[i]);
+        struct xin s = { OPENAI, REQ_STREAM, 200, SSE, sse, 0, false };
+        snprintf(how, sizeof how, "edge document %zu streamed", i);
+        fast += fast_vs_cjson(NULL, &s, PLAN_WHOLE, 0, how) > 0;
+        /* and as a whole answer */
+        struct xin w = { OPENAI, REQ, 200, JSONCT, docs[i], 0, false };
+        snprintf(how, sizeof how, "edge document %zu whole", i);
+        fast += fast_vs_cjson(NULL, &w, PLAN_WHOLE, 0, how) > 0;
+    }
+    printf("    %zu edge documents compared; the fast path read %d of %zu readings\n", TAP_N(docs), fast,
+           2 * TAP_N(docs));
+    CHECK(fast > 0);
+}
+
 static double now_us(void)
 {
     struct timespec t;
@@ -1241,6 +1419,8 @@ static const struct tap_case cases[] = {
     TAP(openai_should_read_content_parts_and_refusals),
     TAP(openai_should_survive_every_failed_allocation),
     TAP(generation_should_keep_usage_meta_and_status_bounded),
+    TAP(openai_should_read_every_case_alike_with_the_fast_path),
+    TAP(openai_should_read_edge_documents_alike_with_the_fast_path),
     TAP(openai_should_parse_a_call_in_microseconds),
 };
 
