@@ -11,6 +11,8 @@
  */
 #include "export.h"
 
+#include <stdint.h>
+
 #include <curl/curl.h> /* constants and types only: never call curl_* directly */
 #include <errno.h>
 #include <string.h>
@@ -207,7 +209,10 @@ static enum lt_rc otlp_send(const struct lt_config *cfg, const char *body, size_
          * Langfuse does not deduplicate a span id sent twice. */
         bool unsent = code == CURLE_COULDNT_CONNECT || code == CURLE_COULDNT_RESOLVE_HOST;
         int64_t backoff = (int64_t)OTLP_BACKOFF_MS * (attempt == 0 ? 1 : 3);
-        if (unsent && attempt + 1 < OTLP_ATTEMPTS &&
+        /* At exit a refused connection is not retried: the host's exit
+         * would wait out the backoff for a backend that is down. */
+        bool exiting = lt_export_cut_ns() != INT64_MAX;
+        if (unsent && !exiting && attempt + 1 < OTLP_ATTEMPTS &&
             lt_mono_ns() + backoff * 1000000 < otlp_limit(deadline_ns)) {
             otlp_sleep_ms(backoff);
             continue;
