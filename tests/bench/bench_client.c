@@ -6,8 +6,12 @@
  *                                    endpoint), one reused handle, output discarded;
  *                                    CASE is sent as X-Case to the replay server
  *
- * Prints "main_end_ns <CLOCK_MONOTONIC ns>" last, so the runner can time
- * what happens after main returns (the exit flush).
+ * Prints "main_end_ns <CLOCK_MONOTONIC ns>" when main returns, so the runner
+ * can time what happens after (the exit flush), and from an exit handler
+ * registered first (so it runs last, after llmtap's) "cpu_ns <N>": the CPU
+ * time of the whole process, every thread, from the kernel's exact runtime
+ * accounting (rusage's user/system split is tick-sampled and too coarse for
+ * a few milliseconds).
  */
 #include <curl/curl.h>
 #include <stdio.h>
@@ -34,10 +38,19 @@ static char *bench_read(const char *path)
     return buf;
 }
 
+static void bench_print_cpu(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    printf("cpu_ns %lld\n", (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec);
+    fflush(stdout);
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 3)
         return 2;
+    atexit(bench_print_cpu);
     curl_global_init(CURL_GLOBAL_DEFAULT);
     CURL *h = curl_easy_init();
     if (!strcmp(argv[1], "setopt")) {
@@ -77,5 +90,6 @@ int main(int argc, char **argv)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     printf("main_end_ns %lld\n", (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec);
+    fflush(stdout);
     return 0;
 }
