@@ -73,6 +73,7 @@ static struct {
     bool stop;              /* exit: drain, send the rest and the process span, end */
     bool closed;            /* exit began: pushes are refused */
     bool timed_wait;        /* the sender sleeps until its batch is due */
+    uint32_t batch_spans;   /* spans in the sender's batch while it sleeps */
     int64_t work_deadline;  /* lt_mono_ns: the exit drain ends by then */
     pthread_t thread;
 } queue_q;
@@ -505,12 +506,25 @@ static void queue_sender(void)
 {
     const struct lt_config *cfg = lt_config_get();
     int64_t interval = queue_interval_ns(cfg);
+    /* When a batch falls due, the calls already waiting join it first (the
+     * sender may have slept past their push): at most as many as were
+     * queued at that moment, so that a steady stream of calls cannot hold
+     * the batch back. UINT32_MAX: no batch is due. */
+    uint32_t drain = UINT32_MAX;
     pthread_mutex_lock(&queue_lock);
     for (;;) {
         int64_t exit_deadline = queue_q.stop ? queue_q.work_deadline : 0;
         bool want = queue_q.flush_want > queue_q.seq_done &&
                     queue_q.seq_popped >= queue_q.flush_want;
-        if (queue_b.n && (want || lt_mono_ns() >= queue_b.first_ns + interval)) {
+        bool due = queue_b.n && (want || lt_mono_ns() >= queue_b.first_ns + interval);
+        if (!due)
+            drain = UINT32_MAX; /* a span may have sent the batch meanwhile */
+        else if (drain == UINT32_MAX)
+            drain = queue_q.len;
+        if (due && drain > 0 && queue_q.head) {
+            drain--; /* take a waiting call into the batch first */
+        } else if (due) {
+            drain = UINT32_MAX;
             pthread_mutex_unlock(&queue_lock);
             queue_send_batch(cfg, exit_deadline);
             pthread_mutex_lock(&queue_lock);
@@ -536,6 +550,7 @@ static void queue_sender(void)
         if (queue_b.n) {
             struct timespec ts = queue_ts(queue_b.first_ns + interval);
             queue_q.timed_wait = true;
+            queue_q.batch_spans = (uint32_t)queue_b.n;
             pthread_cond_timedwait(&queue_wake, &queue_lock, &ts);
             queue_q.timed_wait = false;
         } else {
@@ -693,8 +708,10 @@ enum lt_rc lt_queue_push(struct lt_call *c)
     queue_q.seq_in++;
     if (!queue_q.thread_on && !queue_q.thread_failed)
         queue_start_locked();
-    uint32_t wake_at = cfg->flush_at && cfg->flush_at < QUEUE_WAKE_AT ? cfg->flush_at : QUEUE_WAKE_AT;
-    if (!queue_q.timed_wait || queue_q.len >= wake_at)
+    /* Wake the sleeping sender when the batch would reach LANGFUSE_FLUSH_AT
+     * with the waiting calls, or when QUEUE_WAKE_AT calls wait. */
+    if (!queue_q.timed_wait || queue_q.len >= QUEUE_WAKE_AT ||
+        (uint64_t)queue_q.batch_spans + queue_q.len >= cfg->flush_at)
         pthread_cond_signal(&queue_wake);
     pthread_mutex_unlock(&queue_lock);
     return LT_OK;
