@@ -357,17 +357,24 @@ static void capture_copy_str(char *dst, size_t n, const char *src)
     dst[l] = '\0';
 }
 
+/* The value of the last response's header `name`, or NULL (libcurl older
+ * than 7.83 has no curl_easy_header). Borrowed until the next libcurl call. */
+static const char *capture_header_value(void *h, const struct lt_curl_api *api, const char *name)
+{
+    struct curl_header *hd = NULL;
+    if (!api->easy_header || api->easy_header(h, name, 0, CURLH_HEADER, -1, (void **)&hd) != CURLHE_OK || !hd)
+        return NULL;
+    return hd->value;
+}
+
 static void capture_request_id(struct lt_call *c, void *h, const struct lt_curl_api *api)
 {
     static const char *const names[] = {"x-request-id", "request-id", "apim-request-id",
                                         "x-amzn-requestid"};
-    if (!api->easy_header)
-        return;
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
-        struct curl_header *hd = NULL;
-        if (api->easy_header(h, names[i], 0, CURLH_HEADER, -1, (void **)&hd) == CURLHE_OK && hd &&
-            hd->value) {
-            capture_copy_str(c->request_id, sizeof c->request_id, hd->value);
+        const char *v = capture_header_value(h, api, names[i]);
+        if (v) {
+            capture_copy_str(c->request_id, sizeof c->request_id, v);
             return;
         }
     }
@@ -391,11 +398,10 @@ void lt_capture_end(struct lt_slot *s, void *h, enum lt_flavour f, int curl_code
     capture_request_id(c, h, api);
     /* DESIGN: a program that sends its own Accept-Encoding without
      * CURLOPT_ACCEPT_ENCODING receives the body as the server encoded it. */
-    if ((!s->decodes || s->no_decoding) && api->easy_header) {
-        struct curl_header *hd = NULL;
-        if (api->easy_header(h, "Content-Encoding", 0, CURLH_HEADER, -1, (void **)&hd) == CURLHE_OK && hd &&
-            hd->value && strcasecmp(hd->value, "identity") != 0)
-            capture_copy_str(c->content_encoding, sizeof c->content_encoding, hd->value);
+    if (!s->decodes || s->no_decoding) {
+        const char *enc = capture_header_value(h, api, "Content-Encoding");
+        if (enc && strcasecmp(enc, "identity") != 0)
+            capture_copy_str(c->content_encoding, sizeof c->content_encoding, enc);
     }
     c->curl_code = have_code ? curl_code : 0;
     c->no_result = !have_code;
