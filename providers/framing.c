@@ -49,6 +49,7 @@ static void framing_sse_dispatch(struct lt_framer *f)
         struct lt_frame fr = {
             .event = f->event_len ? f->event : "message",
             .event_len = f->event_len ? f->event_len : 7,
+            .message_type = "",
             .data = f->data.data,
             .len = f->data.len,
         };

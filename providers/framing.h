@@ -23,14 +23,27 @@
 enum lt_framing {
     LT_FRAMING_NONE = 0, /* one whole document: the caller buffers it itself */
     LT_FRAMING_SSE,      /* text/event-stream */
+    LT_FRAMING_NDJSON,   /* one JSON document per line (Ollama) */
+    LT_FRAMING_JSON_ARRAY, /* one JSON array sent element by element (Gemini
+                              streamGenerateContent without alt=sse): a frame
+                              per element */
+    LT_FRAMING_AWS_EVENTSTREAM, /* application/vnd.amazon.eventstream binary
+                                   frames, CRCs checked (Bedrock) */
     LT_FRAMING_COUNT
 };
 
 /* One frame, borrowed for the duration of the callback only. */
 struct lt_frame {
-    const char *event;   /* SSE event type: the `event:` field, "message" when absent */
+    const char *event;   /* SSE: the `event:` field, "message" when absent.
+                            AWS event stream: the `:event-type` header, else
+                            `:exception-type`, else "" . NDJSON, JSON array: "" */
     size_t event_len;
-    const char *data;    /* payload (SSE: the data lines joined by \n), NUL-terminated */
+    const char *message_type; /* AWS event stream: the `:message-type` header
+                                 ("event", "exception", "error"); else "" */
+    size_t message_type_len;
+    const char *data;    /* payload (SSE: the data lines joined by \n; NDJSON:
+                            the line without its end; JSON array: the element's
+                            text; AWS: the payload bytes), NUL-terminated */
     size_t len;
 };
 

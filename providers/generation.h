@@ -47,6 +47,9 @@ struct lt_generation {
     char *request_model;    /* from the request body; may be NULL */
     char *response_model;   /* from the response; may be NULL */
 
+    int n_input_messages;   /* messages / contents / prompts in the request; -1 unknown */
+    int n_embeddings;       /* embeddings: vectors returned */
+
     char *params_json;      /* JSON object text: sampling parameters as sent; may be NULL */
     char *input_json;       /* JSON text: messages, tools, ...; may be NULL */
     char *output_json;      /* JSON text: the assembled assistant message; may be NULL */

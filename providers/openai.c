@@ -204,8 +204,11 @@ static void openai_read_request(struct openai_call *o, const cJSON *j, struct lt
         while (k < OPENAI_NINPUT && strcmp(c->string, openai_input_keys[k]) != 0)
             k++;
         if (k < OPENAI_NINPUT) {
-            if (!input[k])
+            if (!input[k]) {
                 input[k] = c;
+                if (openai_key(c, "messages") && openai_is(c, cJSON_Array))
+                    g->n_input_messages = lt_cj.GetArraySize(c);
+            }
             continue;
         }
         if (openai_key(c, "stream") && openai_is(c, cJSON_True))

@@ -15,6 +15,9 @@
 #include "provider.h"
 
 extern const struct lt_api_ops lt_openai_chat_ops;
+extern const struct lt_api_ops lt_openai_responses_ops;
+extern const struct lt_api_ops lt_openai_completions_ops;
+extern const struct lt_api_ops lt_openai_embeddings_ops;
 
 /* The endpoint shape: a path ending in "/chat/completions" (n bytes, no
  * query). No allocation; any thread. */

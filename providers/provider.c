@@ -19,8 +19,27 @@
 #include "../shim/json.h"
 #include "../shim/log.h"
 #include "../shim/mem.h"
+#include "anthropic.h"
+#include "bedrock.h"
+#include "cohere.h"
 #include "framing.h"
+#include "gemini.h"
+#include "ollama.h"
 #include "openai.h"
+
+/* INTEGRATION: modules land one by one; an API whose module is not linked
+ * yet stays NULL in the table (matches nothing). Removed once all landed. */
+#pragma weak lt_openai_responses_ops
+#pragma weak lt_openai_completions_ops
+#pragma weak lt_openai_embeddings_ops
+#pragma weak lt_anthropic_messages_ops
+#pragma weak lt_anthropic_complete_ops
+#pragma weak lt_gemini_ops
+#pragma weak lt_bedrock_converse_ops
+#pragma weak lt_bedrock_invoke_ops
+#pragma weak lt_cohere_chat_ops
+#pragma weak lt_ollama_chat_ops
+#pragma weak lt_ollama_generate_ops
 
 /* ---- URLs ---------------------------------------------------------------- */
 
@@ -129,7 +148,7 @@ static bool provider_host_ends(const struct provider_url *u, const char *suffix,
 /* Hosts that name their provider. A path-shape match on any other host is
  * only "openai-compatible" until the request body confirms it. */
 static const struct {
-    char host[32]; /* arrays, not pointers: no load-time relocation per entry */
+    char host[40]; /* arrays, not pointers: no load-time relocation per entry */
     size_t len;
     char provider[16];
 } provider_hosts[] = {
@@ -143,6 +162,11 @@ static const struct {
     { PROVIDER_S("api.fireworks.ai"), "fireworks" },
     { PROVIDER_S("api.perplexity.ai"), "perplexity" },
     { PROVIDER_S("api.cerebras.ai"), "cerebras" },
+    { PROVIDER_S("api.anthropic.com"), "anthropic" },
+    { PROVIDER_S("generativelanguage.googleapis.com"), "gemini" },
+    { PROVIDER_S("aiplatform.googleapis.com"), "vertex" },
+    { PROVIDER_S("api.cohere.com"), "cohere" },
+    { PROVIDER_S("api.cohere.ai"), "cohere" },
 };
 
 static const struct {
@@ -152,12 +176,40 @@ static const struct {
 } provider_host_suffixes[] = {
     { PROVIDER_S(".openai.azure.com"), "azure" },
     { PROVIDER_S(".cognitiveservices.azure.com"), "azure" },
+    { PROVIDER_S(".services.ai.azure.com"), "azure" },
+    { PROVIDER_S("-aiplatform.googleapis.com"), "vertex" }, /* {region}-aiplatform */
 };
 
 /* The wire formats, by enum lt_api. */
 static const struct lt_api_ops *const provider_apis[LT_API_COUNT] = {
     [LT_API_OPENAI_CHAT] = &lt_openai_chat_ops,
+    [LT_API_OPENAI_RESPONSES] = &lt_openai_responses_ops,
+    [LT_API_OPENAI_COMPLETIONS] = &lt_openai_completions_ops,
+    [LT_API_OPENAI_EMBEDDINGS] = &lt_openai_embeddings_ops,
+    [LT_API_ANTHROPIC_MESSAGES] = &lt_anthropic_messages_ops,
+    [LT_API_ANTHROPIC_COMPLETE] = &lt_anthropic_complete_ops,
+    [LT_API_GEMINI] = &lt_gemini_ops,
+    [LT_API_BEDROCK_CONVERSE] = &lt_bedrock_converse_ops,
+    [LT_API_BEDROCK_INVOKE] = &lt_bedrock_invoke_ops,
+    [LT_API_COHERE_CHAT] = &lt_cohere_chat_ops,
+    [LT_API_OLLAMA_CHAT] = &lt_ollama_chat_ops,
+    [LT_API_OLLAMA_GENERATE] = &lt_ollama_generate_ops,
 };
+
+/* Hosts that need more than a name or suffix compare. */
+static const char *provider_special_host(const struct provider_url *u)
+{
+    /* bedrock-runtime.{region}.amazonaws.com, bedrock-runtime-fips.{region}... */
+    static const char br[] = "bedrock-runtime";
+    if (u->host_len > sizeof br - 1 && strncasecmp(u->host, br, sizeof br - 1) == 0 &&
+        (u->host[sizeof br - 1] == '.' || u->host[sizeof br - 1] == '-') &&
+        provider_host_ends(u, PROVIDER_S(".amazonaws.com")))
+        return "bedrock";
+    /* Ollama's default port, on any host (it is served on localhost) */
+    if (u->port == 11434)
+        return "ollama";
+    return NULL;
+}
 
 /* ---- LLMTAP_PROVIDERS ---------------------------------------------------- */
 
@@ -319,6 +371,12 @@ bool lt_provider_match_url(const char *url, struct lt_match *out)
             return true;
         }
     }
+    const char *special = provider_special_host(&u);
+    if (special) {
+        out->provider = special;
+        out->known_host = true;
+        return true;
+    }
     out->provider = provider_apis[api]->compat_provider;
     out->known_host = false;
     return true;
@@ -366,6 +424,7 @@ enum lt_rc lt_parser_new(const struct lt_parse_in *in, struct lt_parser **out)
     p->gen.provider = in->provider;
     p->gen.operation = p->ops->operation;
     p->gen.obs_type = p->ops->obs_type;
+    p->gen.n_input_messages = -1;
     p->http_status = in->http_status;
     if (in->content_type) {
         size_t n = strlen(in->content_type);

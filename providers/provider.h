@@ -18,15 +18,28 @@
 
 enum lt_api {
     LT_API_NONE = 0,
-    LT_API_OPENAI_CHAT,     /* POST .../chat/completions */
+    LT_API_OPENAI_CHAT,        /* POST .../chat/completions */
+    LT_API_OPENAI_RESPONSES,   /* POST .../responses */
+    LT_API_OPENAI_COMPLETIONS, /* POST .../completions (legacy, not chat) */
+    LT_API_OPENAI_EMBEDDINGS,  /* POST .../embeddings */
+    LT_API_ANTHROPIC_MESSAGES, /* POST .../v1/messages */
+    LT_API_ANTHROPIC_COMPLETE, /* POST .../v1/complete (legacy) */
+    LT_API_GEMINI,             /* .../models/{m}:generateContent | :streamGenerateContent */
+    LT_API_BEDROCK_CONVERSE,   /* .../model/{id}/converse | /converse-stream */
+    LT_API_BEDROCK_INVOKE,     /* .../model/{id}/invoke | /invoke-with-response-stream */
+    LT_API_COHERE_CHAT,        /* POST .../v2/chat */
+    LT_API_OLLAMA_CHAT,        /* POST .../api/chat */
+    LT_API_OLLAMA_GENERATE,    /* POST .../api/generate */
     LT_API_COUNT
 };
 
 struct lt_match {
     enum lt_api api;
-    const char *provider; /* static name: "openai", "azure", "groq", "mistral", "deepseek",
+    const char *provider; /* static name: "openai", "azure", "anthropic", "gemini", "vertex",
+                             "bedrock", "cohere", "ollama", "groq", "mistral", "deepseek",
                              "openrouter", "together", "xai", "fireworks", "perplexity",
-                             "cerebras", "openai-compatible", or a LLMTAP_PROVIDERS name */
+                             "cerebras", the API's compat_provider ("openai-compatible",
+                             ...), or a LLMTAP_PROVIDERS name */
     bool known_host;      /* false: matched by path shape only, so the body must
                              confirm it (model + messages) before it counts */
 };
