@@ -70,7 +70,7 @@ static const struct want known_urls[] = {
 
 static const struct want compatible_urls[] = {
     { "http://localhost:8000/v1/chat/completions", OC, false },
-    { "http://127.0.0.1:11434/v1/chat/completions", OC, false },
+    { "http://127.0.0.1:11434/v1/chat/completions", "ollama", true }, /* Ollama's port */
     { "http://[::1]:8080/v1/chat/completions", OC, false },
     { "https://LLM.internal.example/v1/chat/completions?api_key=abc", OC, false },
     /* look-alikes of known hosts are not those providers */
@@ -223,6 +223,73 @@ static void match_should_know_the_chat_path_shape(void)
     CHECK(!lt_openai_chat_path("", 0));
 }
 
+
+/* Each wire format by its endpoint, on its own provider's host and on
+ * others (Anthropic's OpenAI-compatible chat path stays OpenAI chat). */
+static const struct {
+    const char *url;
+    enum lt_api api; /* LT_API_NONE: no match */
+    const char *provider;
+} routes[] = {
+    { "https://api.openai.com/v1/responses", LT_API_OPENAI_RESPONSES, "openai" },
+    { "https://api.openai.com/v1/completions", LT_API_OPENAI_COMPLETIONS, "openai" },
+    { "https://api.openai.com/v1/embeddings", LT_API_OPENAI_EMBEDDINGS, "openai" },
+    { "https://r.openai.azure.com/openai/deployments/emb/embeddings?api-version=2023-05-15", LT_API_OPENAI_EMBEDDINGS,
+      "azure" },
+    { "https://r.openai.azure.com/openai/v1/responses", LT_API_OPENAI_RESPONSES, "azure" },
+    { "https://api.anthropic.com/v1/messages", LT_API_ANTHROPIC_MESSAGES, "anthropic" },
+    { "https://api.anthropic.com/v1/complete", LT_API_ANTHROPIC_COMPLETE, "anthropic" },
+    { "https://api.anthropic.com/v1/chat/completions", LT_API_OPENAI_CHAT, "anthropic" },
+    { "https://generativelanguage.googleapis.com/v1beta/models/gemini-2.5-flash:generateContent?key=AIzaX",
+      LT_API_GEMINI, "gemini" },
+    { "https://generativelanguage.googleapis.com/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse",
+      LT_API_GEMINI, "gemini" },
+    { "https://us-central1-aiplatform.googleapis.com/v1/projects/p/locations/us-central1/publishers/google/models/"
+      "gemini-2.5-pro:generateContent",
+      LT_API_GEMINI, "vertex" },
+    { "https://aiplatform.googleapis.com/v1/projects/p/locations/global/publishers/google/models/g:streamGenerateContent",
+      LT_API_GEMINI, "vertex" },
+    { "https://bedrock-runtime.us-east-1.amazonaws.com/model/us.anthropic.claude-3-5-sonnet-20240620-v1%3A0/converse",
+      LT_API_BEDROCK_CONVERSE, "bedrock" },
+    { "https://bedrock-runtime.eu-west-1.amazonaws.com/model/meta.llama3-8b-instruct-v1%3A0/converse-stream",
+      LT_API_BEDROCK_CONVERSE, "bedrock" },
+    { "https://bedrock-runtime-fips.us-east-1.amazonaws.com/model/anthropic.claude-v2/invoke", LT_API_BEDROCK_INVOKE,
+      "bedrock" },
+    { "https://bedrock-runtime.us-east-1.amazonaws.com/model/anthropic.claude-v2/invoke-with-response-stream",
+      LT_API_BEDROCK_INVOKE, "bedrock" },
+    { "https://api.cohere.com/v2/chat", LT_API_COHERE_CHAT, "cohere" },
+    { "https://api.cohere.ai/v2/chat", LT_API_COHERE_CHAT, "cohere" },
+    { "http://localhost:11434/api/chat", LT_API_OLLAMA_CHAT, "ollama" },
+    { "http://127.0.0.1:11434/api/generate", LT_API_OLLAMA_GENERATE, "ollama" },
+    { "http://localhost:11434/v1/chat/completions", LT_API_OPENAI_CHAT, "ollama" },
+    { "http://gpu-box:8080/api/chat", LT_API_OLLAMA_CHAT, NULL /* path shape: confirmed by the body */ },
+    { "https://s3.us-east-1.amazonaws.com/model/x/converse-not", LT_API_NONE, NULL },
+    { "https://generativelanguage.googleapis.com/v1beta/models/gemini-2.5-flash", LT_API_NONE, NULL },
+    { "https://api.anthropic.com/v1/models", LT_API_NONE, NULL },
+    { "https://api.openai.com/v1/files", LT_API_NONE, NULL },
+};
+
+static void match_should_route_each_wire_format(void)
+{
+    for (size_t i = 0; i < TAP_N(routes); i++) {
+        struct lt_match m = { 0 };
+        uint64_t before = lt_mem_count();
+        bool ok = lt_provider_match_url(routes[i].url, &m);
+        CHECKF(lt_mem_count() == before, "%s: allocated", routes[i].url);
+        if (routes[i].api == LT_API_NONE) {
+            CHECKF(!ok, "%s: matched as api %d", routes[i].url, (int)m.api);
+            continue;
+        }
+        CHECKF(ok, "%s: no match", routes[i].url);
+        CHECKF(m.api == routes[i].api, "%s: api %d, want %d", routes[i].url, (int)m.api, (int)routes[i].api);
+        if (routes[i].provider)
+            CHECKF(m.provider && strcmp(m.provider, routes[i].provider) == 0 && m.known_host, "%s: provider %s",
+                   routes[i].url, m.provider ? m.provider : "(null)");
+        else
+            CHECKF(!m.known_host, "%s: a path-shape match must be confirmed by the body", routes[i].url);
+    }
+}
+
 static const struct tap_case cases[] = {
     TAP(match_should_name_known_hosts),
     TAP(match_should_call_other_hosts_openai_compatible),
@@ -232,6 +299,7 @@ static const struct tap_case cases[] = {
     TAP(match_should_keep_the_first_sixteen_provider_entries),
     TAP(match_should_read_each_url_byte_a_few_times_only),
     TAP(match_should_know_the_chat_path_shape),
+    TAP(match_should_route_each_wire_format),
 };
 
 int main(int argc, char **argv)
