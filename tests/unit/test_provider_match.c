@@ -79,7 +79,7 @@ static const struct want compatible_urls[] = {
     { "https://xapi.openai.com/v1/chat/completions", OC, false },
     { "https://openai.azure.com/openai/v1/chat/completions", OC, false },
     { "https://openai.azure.com.example/openai/v1/chat/completions", OC, false },
-    { "https://generativelanguage.googleapis.com/v1beta/openai/chat/completions", OC, false },
+    { "https://generativelanguage.googleapis.com/v1beta/openai/chat/completions", "gemini", true },
 };
 
 static const struct want non_matches[] = {
