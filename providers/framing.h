@@ -1,10 +1,10 @@
 /* framing.h — turns a streamed response body, delivered in chunks split at
  * any byte, into the messages a provider reads: one call per frame.
  *
- * Today: Server-Sent Events (WHATWG "event stream interpretation"). NDJSON
- * lines and the elements of a streamed JSON array slot in as further
- * enum lt_framing kinds behind the same struct lt_framer and the same frame
- * callback, so a provider module never sees the framing.
+ * Server-Sent Events (WHATWG "event stream interpretation"), NDJSON lines and
+ * the elements of a streamed JSON array are enum lt_framing kinds behind the
+ * same struct lt_framer and the same frame callback, so a provider module
+ * never sees the framing.
  *
  * Owns its buffers (through mem.h); memory is bounded by `cap` per frame: a
  * frame larger than that is skipped and counted, never fatal. Not
@@ -80,6 +80,27 @@ struct lt_framer {
     unsigned char bom_have; /* BOM bytes matched so far */
     bool line_over;      /* the current line passed the cap: its bytes are gone */
     bool event_over;     /* the current event passed the cap: it will be skipped */
+
+    /* NDJSON / JSON array state. NDJSON: a frame per line holding anything
+     * but blanks (LF ends a line, one CR before it is dropped; a last line
+     * without its LF is read at finish). JSON array: a frame per top-level
+     * element of `[ e, e, ... ]`, its exact text without the blanks around
+     * it; strings, escapes and nesting are tracked so that brackets and
+     * commas inside strings are text; whatever follows the closing `]` is
+     * ignored; a body whose first value is not an array is one element; an
+     * element still open at finish is counted in `skipped`, never
+     * delivered. Both: one leading BOM is dropped. */
+    struct lt_buf text;  /* the line or element being read, up to cap bytes */
+    bool text_over;      /* it passed the cap (or memory ran out): skipped at its end */
+    bool text_content;   /* NDJSON: the line holds a byte that is not a blank */
+    bool text_bom_done;  /* the optional leading BOM is behind us */
+    unsigned char text_bom_have; /* BOM bytes matched so far */
+    unsigned char ja_state;      /* enum framing_ja_state (framing.c) */
+    bool ja_bare;        /* the body is not an array: its value is the one element */
+    bool ja_scalar;      /* the element is a number or literal: ends at a blank , ] } */
+    bool ja_str;         /* inside a string */
+    bool ja_esc;         /* the byte before was a backslash inside a string */
+    size_t ja_depth;     /* open brackets and braces inside the element */
 };
 
 /* Starts a framer of `kind` (cap 0 = LT_FRAME_CAP). LT_OK, or LT_ERR_INVALID
@@ -94,7 +115,8 @@ void lt_framer_feed(struct lt_framer *f, const char *p, size_t n);
 
 /* Ends the stream: a last line without its line end is still read, and an
  * event without its closing blank line is still delivered (servers that
- * close the connection right after the last data line lose nothing). */
+ * close the connection right after the last data line lose nothing). A JSON
+ * array element cut by the end is counted in `skipped`. */
 void lt_framer_finish(struct lt_framer *f);
 
 /* Frees the buffers; the framer may be initialised again. Cannot fail. */

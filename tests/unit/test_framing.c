@@ -1,5 +1,7 @@
 /* test_framing.c — the SSE framer against the WHATWG event-stream rules,
- * fed whole, split at every byte and one byte at a time; bounded memory. */
+ * the NDJSON and JSON array framers against what Ollama and Gemini send,
+ * each fed whole, split at every byte and one byte at a time; bounded
+ * memory. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -244,6 +246,284 @@ static void framing_should_refuse_kinds_it_does_not_know(void)
     CHECK_INT(r.n, 0);
 }
 
+/* ---- NDJSON and JSON array ------------------------------------------------ */
+
+/* As run(), for any kind; every frame recorded as "data" followed by \x1e
+ * (these kinds name no event). */
+static void rec_data(void *ctx, const struct lt_frame *f)
+{
+    struct rec *r = ctx;
+    CHECK(f->data[f->len] == '\0');
+    CHECK(f->event_len == 0 && f->event[0] == '\0' && f->message_type[0] == '\0');
+    rec_add(r, f->data, f->len);
+    rec_add(r, "\x1e", 1);
+    r->n++;
+}
+
+static struct rec krun(enum lt_framing kind, const char *in, size_t n, size_t at, size_t step, size_t cap,
+                       uint64_t *skipped)
+{
+    struct rec r = { 0 };
+    rec_add(&r, "", 0);
+    struct lt_framer f;
+    struct lt_frame_sink sink = { rec_data, &r };
+    CHECK(lt_framer_init(&f, kind, cap, sink) == LT_OK);
+    size_t i = 0;
+    if (at) {
+        lt_framer_feed(&f, in, at);
+        i = at;
+    }
+    while (i < n) {
+        size_t k = step ? step : n - i;
+        if (k > n - i)
+            k = n - i;
+        lt_framer_feed(&f, in + i, k);
+        i += k;
+    }
+    lt_framer_finish(&f);
+    if (skipped)
+        *skipped = f.skipped;
+    CHECK_INT(f.frames, (uint64_t)r.n);
+    CHECK_INT(f.bytes, (uint64_t)n);
+    lt_framer_free(&f);
+    return r;
+}
+
+/* The same frames and skip count whole, at every two-way split, at every
+ * three-way split of a short input, and byte by byte. */
+static void kexpect_n(enum lt_framing kind, const char *in, size_t n, size_t cap, const char *want,
+                      uint64_t want_skipped)
+{
+    uint64_t sk = 0;
+    struct rec r = krun(kind, in, n, 0, 0, cap, &sk);
+    CHECKF(strcmp(r.s, want) == 0 && sk == want_skipped, "whole: got \"%s\", %llu skipped", r.s,
+           (unsigned long long)sk);
+    free(r.s);
+    for (size_t at = 1; at < n; at++) {
+        r = krun(kind, in, n, at, 0, cap, &sk);
+        CHECKF(strcmp(r.s, want) == 0 && sk == want_skipped, "split at %zu: got \"%s\", %llu skipped", at, r.s,
+               (unsigned long long)sk);
+        free(r.s);
+        for (size_t step = 1; step < 4 && n < 200; step++) {
+            r = krun(kind, in, n, at, step, cap, &sk);
+            CHECKF(strcmp(r.s, want) == 0 && sk == want_skipped, "split at %zu then every %zu: got \"%s\"", at,
+                   step, r.s);
+            free(r.s);
+        }
+    }
+    r = krun(kind, in, n, 0, 1, cap, &sk);
+    CHECK_STR(r.s, want);
+    CHECK_INT(sk, want_skipped);
+    free(r.s);
+    CHECK_INT(lt_mem_live_bytes(), 0);
+}
+
+static void kexpect(enum lt_framing kind, const char *in, const char *want, uint64_t want_skipped)
+{
+    kexpect_n(kind, in, strlen(in), 0, want, want_skipped);
+}
+
+#define ND LT_FRAMING_NDJSON
+#define JA LT_FRAMING_JSON_ARRAY
+
+static void ndjson_should_deliver_one_frame_per_line(void)
+{
+    kexpect(ND, "{\"a\":1}\n{\"b\":2}\n", "{\"a\":1}\x1e{\"b\":2}\x1e", 0);
+    /* the last line without its LF is read at the end */
+    kexpect(ND, "{\"a\":1}\n{\"done\":true}", "{\"a\":1}\x1e{\"done\":true}\x1e", 0);
+    /* a line is passed as it is: what it holds is the provider's business */
+    kexpect(ND, " {\"a\": \"x\\n\"} \nnot json\n", " {\"a\": \"x\\n\"} \x1enot json\x1e", 0);
+    kexpect(ND, "", "", 0);
+}
+
+static void ndjson_should_drop_crlf_and_skip_blank_lines(void)
+{
+    kexpect(ND, "{\"a\":1}\r\n\r\n\n{\"b\":2}\r\n", "{\"a\":1}\x1e{\"b\":2}\x1e", 0);
+    /* blanks-only lines are no frames; a CR inside a line is not a line end */
+    kexpect(ND, "  \t\r\n\n{\"a\":\r1}\n \r", "{\"a\":\r1}\x1e", 0);
+    /* only the one CR before the LF goes */
+    kexpect(ND, "x\r\r\ny\r", "x\r\x1ey\x1e", 0);
+}
+
+static void ndjson_should_drop_one_leading_bom(void)
+{
+    kexpect(ND, "\xEF\xBB\xBF{\"a\":1}\n", "{\"a\":1}\x1e", 0);
+    kexpect(ND, "\xEF\xBB{\"a\":1}\n", "\xEF\xBB{\"a\":1}\x1e", 0);
+    kexpect(ND, "{\"a\":\"\xEF\xBB\xBF\"}\n", "{\"a\":\"\xEF\xBB\xBF\"}\x1e", 0);
+}
+
+static void ndjson_should_pass_utf8_split_anywhere_unchanged(void)
+{
+    kexpect(ND, "{\"t\":\"\xC3\xA9\xE2\x82\xAC\xF0\x9F\x98\x80\"}\n\xFF\xC3\n",
+            "{\"t\":\"\xC3\xA9\xE2\x82\xAC\xF0\x9F\x98\x80\"}\x1e\xFF\xC3\x1e", 0);
+}
+
+static void ndjson_should_skip_an_oversize_line_and_count_it(void)
+{
+    /* cap 16: a 16-byte line passes (with or without its CR), 17 does not */
+    const char *in = "0123456789abcdef\n0123456789abcdefX\nok\n0123456789abcdef\r\n0123456789abcdefX\r\n"
+                     "                    \nlast-one-too-long-for-it";
+    kexpect_n(ND, in, strlen(in), 16, "0123456789abcdef\x1eok\x1e" "0123456789abcdef\x1e", 3);
+}
+
+static void ndjson_should_bound_memory_on_an_endless_line(void)
+{
+    size_t chunk = 64 * 1024, total = 32 * 1024 * 1024, cap = 1024 * 1024;
+    char *buf = malloc(chunk);
+    memset(buf, 'a', chunk);
+    struct rec r = { 0 };
+    struct lt_framer f;
+    struct lt_frame_sink sink = { rec_data, &r };
+    CHECK(lt_framer_init(&f, ND, cap, sink) == LT_OK);
+    int64_t base = lt_mem_peak_bytes();
+    for (size_t i = 0; i < total; i += chunk)
+        lt_framer_feed(&f, buf, chunk);
+    lt_framer_feed(&f, "\n{\"after\":1}\n", 13);
+    lt_framer_finish(&f);
+    CHECKF(lt_mem_peak_bytes() - base < (int64_t)(3 * cap), "peak %lld", (long long)(lt_mem_peak_bytes() - base));
+    CHECK_INT(f.skipped, 1);
+    CHECK_INT(f.frames, 1);
+    CHECK_STR(r.s, "{\"after\":1}\x1e");
+    lt_framer_free(&f);
+    free(r.s);
+    free(buf);
+}
+
+static void json_array_should_deliver_one_frame_per_element(void)
+{
+    /* Gemini's streamGenerateContent without alt=sse: "\n,\r\n" between elements */
+    kexpect(JA, "[{\n  \"a\": 1\n}\n,\r\n{\n  \"b\": [2, 3]\n}\n]",
+            "{\n  \"a\": 1\n}\x1e{\n  \"b\": [2, 3]\n}\x1e", 0);
+    kexpect(JA, " \r\n[{\"a\":1},{\"b\":2}]\n", "{\"a\":1}\x1e{\"b\":2}\x1e", 0);
+    kexpect(JA, "[]", "", 0);
+    kexpect(JA, "[ \n ]", "", 0);
+    kexpect(JA, "", "", 0);
+    kexpect(JA, " \n", "", 0);
+    /* stray or missing commas are forgiven */
+    kexpect(JA, "[,{\"a\":1},,{\"b\":2}{\"c\":3}]", "{\"a\":1}\x1e{\"b\":2}\x1e{\"c\":3}\x1e", 0);
+}
+
+static void json_array_should_keep_brackets_quotes_and_backslashes_inside_strings(void)
+{
+    kexpect(JA, "[{\"t\":\"a]b}c[d{\"},{\"t\":\"q\\\"]\\\\\"},{\"t\":\"\\\\\"}]",
+            "{\"t\":\"a]b}c[d{\"}\x1e{\"t\":\"q\\\"]\\\\\"}\x1e{\"t\":\"\\\\\"}\x1e", 0);
+    kexpect(JA, "[{\"t\":\"\\u005d\\/,\"}]", "{\"t\":\"\\u005d\\/,\"}\x1e", 0);
+    /* a key with brackets and a comma in it */
+    kexpect(JA, "[{\"k],{\":{\"x\":\"}\"}}]", "{\"k],{\":{\"x\":\"}\"}}\x1e", 0);
+}
+
+static void json_array_should_deliver_nested_arrays_and_scalars(void)
+{
+    kexpect(JA, "[[1,[2,[]]], \"s]\\\"\" ,-1.5e3,true ,null,{\"x\":[{}]}]",
+            "[1,[2,[]]]\x1e\"s]\\\"\"\x1e-1.5e3\x1etrue\x1enull\x1e{\"x\":[{}]}\x1e", 0);
+}
+
+static void json_array_should_ignore_junk_after_the_closing_bracket(void)
+{
+    kexpect(JA, "[{\"a\":1}]\n,{\"b\":2}]garbage[{\"c\":3}]", "{\"a\":1}\x1e", 0);
+    kexpect(JA, "[{\"a\":1}] {", "{\"a\":1}\x1e", 0);
+}
+
+static void json_array_should_read_a_bare_value_as_one_element(void)
+{
+    /* an error answer instead of a stream */
+    kexpect(JA, "\n{\"error\":{\"code\":400,\"message\":\"bad [x]\"}}\n{\"more\":1}",
+            "{\"error\":{\"code\":400,\"message\":\"bad [x]\"}}\x1e", 0);
+    kexpect(JA, "\"just a string\" tail", "\"just a string\"\x1e", 0);
+}
+
+static void json_array_should_drop_one_leading_bom(void)
+{
+    kexpect(JA, "\xEF\xBB\xBF[{\"a\":1}]", "{\"a\":1}\x1e", 0);
+    /* a partial BOM is text: a bare value that is not JSON, up to a terminator */
+    kexpect(JA, "\xEF\xBB[{\"a\":1}]", "\xEF\xBB[{\"a\":1\x1e", 0);
+}
+
+static void json_array_should_skip_a_truncated_final_element(void)
+{
+    const char *cuts[] = {
+        "[{\"a\":1},\r\n{\"b\":",                /* inside an object */
+        "[{\"a\":1},\r\n{\"b\":\"x]",            /* inside a string */
+        "[{\"a\":1},\r\n{\"b\":\"x\\",           /* right after a backslash */
+        "[{\"a\":1},\r\n{\"b\":\"\xE2\x82",      /* inside a UTF-8 sequence */
+        "[{\"a\":1},\r\n[1,[2]",                 /* inside a nested array */
+        "[{\"a\":1},\r\n12",                     /* a number may be cut as well */
+        "[{\"a\":1},\r\ntru",
+    };
+    for (size_t i = 0; i < TAP_N(cuts); i++)
+        kexpect(JA, cuts[i], "{\"a\":1}\x1e", 1);
+    /* cut between elements: nothing is lost */
+    kexpect(JA, "[{\"a\":1}\n,\r\n", "{\"a\":1}\x1e", 0);
+    kexpect(JA, "[{\"a\":1}", "{\"a\":1}\x1e", 0);
+    kexpect(JA, "[", "", 0);
+}
+
+static void json_array_should_pass_utf8_split_anywhere_unchanged(void)
+{
+    kexpect(JA, "[{\"t\":\"\xC3\xA9\xE2\x82\xAC\xF0\x9F\x98\x80]\"},{\"u\":\"\xFF\"}]",
+            "{\"t\":\"\xC3\xA9\xE2\x82\xAC\xF0\x9F\x98\x80]\"}\x1e{\"u\":\"\xFF\"}\x1e", 0);
+}
+
+static void json_array_should_skip_an_oversize_element_and_count_it(void)
+{
+    /* cap 16: {"t":"0123456789"} is 18 bytes, {"t":"01234567"} 16 */
+    const char *in = "[{\"t\":\"0123456789\"},{\"t\":\"01234567\"},[\"]]]]]]]]]]]]]]]]\"],1]";
+    kexpect_n(JA, in, strlen(in), 16, "{\"t\":\"01234567\"}\x1e" "1\x1e", 2);
+}
+
+static void json_array_should_bound_memory_on_an_endless_element(void)
+{
+    size_t chunk = 64 * 1024, total = 32 * 1024 * 1024, cap = 1024 * 1024;
+    char *buf = malloc(chunk);
+    memset(buf, '[', chunk);
+    struct rec r = { 0 };
+    struct lt_framer f;
+    struct lt_frame_sink sink = { rec_data, &r };
+    CHECK(lt_framer_init(&f, JA, cap, sink) == LT_OK);
+    int64_t base = lt_mem_peak_bytes();
+    lt_framer_feed(&f, "[{\"a\":1},", 9);
+    for (size_t i = 0; i < total; i += chunk)
+        lt_framer_feed(&f, buf, chunk);
+    lt_framer_finish(&f);
+    CHECKF(lt_mem_peak_bytes() - base < (int64_t)(3 * cap), "peak %lld", (long long)(lt_mem_peak_bytes() - base));
+    CHECK_INT(f.skipped, 1);
+    CHECK_INT(f.frames, 1);
+    CHECK_STR(r.s, "{\"a\":1}\x1e");
+    lt_framer_free(&f);
+    free(r.s);
+    free(buf);
+}
+
+static void text_framers_should_survive_every_failed_allocation(void)
+{
+    const struct {
+        enum lt_framing kind;
+        const char *in;
+    } t[] = {
+        { ND, "{\"a\":\"first line split\"}\r\n\n{\"b\":2}\n{\"tail\":true}" },
+        { JA, "[{\"a\":\"first [element] split\"}\n,\r\n{\"b\":2}\n,\r\n{\"cut\":" },
+    };
+    for (size_t c = 0; c < TAP_N(t); c++) {
+        size_t n = strlen(t[c].in);
+        for (uint64_t k = 1; k < 40; k++) {
+            struct rec r = { 0 };
+            rec_add(&r, "", 0);
+            struct lt_framer f;
+            struct lt_frame_sink sink = { rec_data, &r };
+            CHECK(lt_framer_init(&f, t[c].kind, 0, sink) == LT_OK);
+            lt_mem_fail_at(k);
+            for (size_t i = 0; i < n; i += 5)
+                lt_framer_feed(&f, t[c].in + i, n - i < 5 ? n - i : 5);
+            lt_framer_finish(&f);
+            lt_mem_fail_at(0);
+            CHECK(f.frames + f.skipped == 3);
+            lt_framer_free(&f);
+            free(r.s);
+            CHECK_INT(lt_mem_live_bytes(), 0);
+        }
+    }
+}
+
 static const struct tap_case cases[] = {
     TAP(framing_should_deliver_one_event_per_blank_line),
     TAP(framing_should_join_data_lines_with_newlines),
@@ -262,6 +542,23 @@ static const struct tap_case cases[] = {
     TAP(framing_should_bound_memory_on_an_endless_line),
     TAP(framing_should_survive_every_failed_allocation),
     TAP(framing_should_refuse_kinds_it_does_not_know),
+    TAP(ndjson_should_deliver_one_frame_per_line),
+    TAP(ndjson_should_drop_crlf_and_skip_blank_lines),
+    TAP(ndjson_should_drop_one_leading_bom),
+    TAP(ndjson_should_pass_utf8_split_anywhere_unchanged),
+    TAP(ndjson_should_skip_an_oversize_line_and_count_it),
+    TAP(ndjson_should_bound_memory_on_an_endless_line),
+    TAP(json_array_should_deliver_one_frame_per_element),
+    TAP(json_array_should_keep_brackets_quotes_and_backslashes_inside_strings),
+    TAP(json_array_should_deliver_nested_arrays_and_scalars),
+    TAP(json_array_should_ignore_junk_after_the_closing_bracket),
+    TAP(json_array_should_read_a_bare_value_as_one_element),
+    TAP(json_array_should_drop_one_leading_bom),
+    TAP(json_array_should_skip_a_truncated_final_element),
+    TAP(json_array_should_pass_utf8_split_anywhere_unchanged),
+    TAP(json_array_should_skip_an_oversize_element_and_count_it),
+    TAP(json_array_should_bound_memory_on_an_endless_element),
+    TAP(text_framers_should_survive_every_failed_allocation),
 };
 
 int main(int argc, char **argv)
