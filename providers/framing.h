@@ -6,6 +6,14 @@
  * same struct lt_framer and the same frame callback, so a provider module
  * never sees the framing.
  *
+ * AWS event stream (application/vnd.amazon.eventstream): binary messages
+ * whose prelude and message CRC32s are checked. A message that fails its
+ * message CRC or whose headers do not parse is skipped and counted; a
+ * prelude that fails its CRC (or names an impossible length) loses every
+ * message boundary after it: the framer sets `corrupt`, counts one skipped
+ * frame and reads nothing more. A message cut short by the end of the
+ * stream is counted as skipped.
+ *
  * Owns its buffers (through mem.h); memory is bounded by `cap` per frame: a
  * frame larger than that is skipped and counted, never fatal. Not
  * thread-safe: one owner at a time (the background thread, or a test).
@@ -36,14 +44,17 @@ enum lt_framing {
 struct lt_frame {
     const char *event;   /* SSE: the `event:` field, "message" when absent.
                             AWS event stream: the `:event-type` header, else
-                            `:exception-type`, else "" . NDJSON, JSON array: "" */
+                            `:exception-type`, else `:error-code`, else "".
+                            NDJSON, JSON array: "" */
     size_t event_len;
     const char *message_type; /* AWS event stream: the `:message-type` header
                                  ("event", "exception", "error"); else "" */
     size_t message_type_len;
     const char *data;    /* payload (SSE: the data lines joined by \n; NDJSON:
                             the line without its end; JSON array: the element's
-                            text; AWS: the payload bytes), NUL-terminated */
+                            text; AWS: the payload bytes, or the
+                            `:error-message` header of an "error" message
+                            without payload), NUL-terminated */
     size_t len;
 };
 
@@ -61,6 +72,14 @@ struct lt_frame_sink {
 /* Longest SSE event type kept; longer names are cut (no type we read is). */
 #define LT_SSE_EVENT_MAX 63
 
+/* AWS event stream: longest `:event-type` / `:exception-type` /
+ * `:message-type` value kept; longer ones are cut (no name we read is). */
+#define LT_AWS_NAME_MAX 63
+/* The AWS SDKs' own limits (aws-c-event-stream): a prelude naming a larger
+ * message or header block is garbage, not a message. */
+#define LT_AWS_MESSAGE_MAX ((uint32_t)16 << 20)
+#define LT_AWS_HEADERS_MAX ((uint32_t)128 << 10)
+
 struct lt_framer {
     enum lt_framing kind;
     struct lt_frame_sink sink;
@@ -68,6 +87,20 @@ struct lt_framer {
     uint64_t frames;     /* frames delivered */
     uint64_t skipped;    /* frames dropped: over `cap` or out of memory */
     uint64_t bytes;      /* bytes fed */
+
+    /* AWS event stream state: one message is gathered whole in `aws_msg`
+     * (prelude, headers, payload, CRC), checked, then delivered from there. */
+    unsigned char aws_prelude[12]; /* the next message's prelude so far */
+    unsigned char aws_prelude_len;
+    struct lt_buf aws_msg;      /* the current message's bytes so far */
+    uint32_t aws_total;         /* its total length, once its prelude is read */
+    uint32_t aws_discard;       /* bytes still to drop of a message over `cap`
+                                   (or one memory could not hold) */
+    bool corrupt;               /* a prelude failed its CRC or named an
+                                   impossible length: the message boundaries
+                                   are lost, nothing after it was read */
+    char aws_event[LT_AWS_NAME_MAX + 1];   /* the frame's event, NUL-terminated */
+    char aws_mtype[LT_AWS_NAME_MAX + 1];   /* its message type */
 
     /* SSE state */
     struct lt_buf line;  /* a line split across chunks (only then: complete

@@ -2,9 +2,11 @@
  * frames delivered when the input is fed whole must equal those delivered
  * when it is fed in pieces chosen by the first two input bytes (a piece may
  * end inside a field name, between CR and LF, inside a UTF-8 sequence, a
- * JSON string or escape). Byte 0: split seed; byte 1: largest piece
- * (1..256); byte 2: frame cap selector (bits 0-1) and framing kind (the
- * rest, modulo the kinds in fuzz_kinds); the rest: the stream. */
+ * JSON string or escape, an AWS prelude or header). Byte 0: split seed;
+ * byte 1: largest piece (1..256); byte 2: bits 0-1 frame cap selector, bits
+ * 2-6 the framing kind (modulo the kinds in fuzz_kinds), bit 7 (AWS) mend
+ * the CRCs first so that random messages get past them; the rest: the
+ * stream. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,11 +22,13 @@ static void fuzz_frame(void *ctx, const struct lt_frame *f)
 {
     struct fuzz_log *l = ctx;
     /* length-prefixed, so that frame boundaries are part of the record */
-    lt_buf_printf(&l->b, "%zu:%zu:", f->event_len, f->len);
+    lt_buf_printf(&l->b, "%zu:%zu:%zu:", f->event_len, f->message_type_len, f->len);
     lt_buf_add(&l->b, f->event, f->event_len);
+    lt_buf_add(&l->b, f->message_type, f->message_type_len);
     lt_buf_add(&l->b, f->data, f->len);
-    if (strlen(f->data) > f->len)
-        abort(); /* data must be NUL-terminated at len */
+    if (f->data[f->len] != '\0' || f->event[f->event_len] != '\0' ||
+        f->message_type[f->message_type_len] != '\0')
+        abort(); /* every field must be NUL-terminated at its length */
 }
 
 /* The kinds byte 2 chooses from. */
@@ -32,10 +36,11 @@ static const enum lt_framing fuzz_kinds[] = {
     LT_FRAMING_SSE,
     LT_FRAMING_NDJSON,
     LT_FRAMING_JSON_ARRAY,
+    LT_FRAMING_AWS_EVENTSTREAM,
 };
 
 static void fuzz_run(enum lt_framing kind, const uint8_t *p, size_t n, size_t cap, struct fuzz_split *split,
-                     struct fuzz_log *log, uint64_t *skipped)
+                     struct fuzz_log *log, uint64_t *skipped, bool *corrupt)
 {
     struct lt_framer f;
     lt_buf_init(&log->b, 0);
@@ -51,7 +56,42 @@ static void fuzz_run(enum lt_framing kind, const uint8_t *p, size_t n, size_t ca
     }
     lt_framer_finish(&f);
     *skipped = f.skipped;
+    *corrupt = f.corrupt;
     lt_framer_free(&f);
+}
+
+static uint32_t fuzz_crc32(const uint8_t *p, size_t n)
+{
+    uint32_t c = 0xFFFFFFFFu;
+    for (size_t i = 0; i < n; i++) {
+        c ^= p[i];
+        for (int k = 0; k < 8; k++)
+            c = c & 1 ? (c >> 1) ^ 0xEDB88320u : c >> 1;
+    }
+    return ~c;
+}
+
+static void fuzz_put32(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)(v >> 24);
+    p[1] = (uint8_t)(v >> 16);
+    p[2] = (uint8_t)(v >> 8);
+    p[3] = (uint8_t)v;
+}
+
+/* Rewrites the prelude and message CRCs of every message whose length fits
+ * in the input, so that the header and payload paths are reached. */
+static void fuzz_mend_aws(uint8_t *p, size_t n)
+{
+    size_t i = 0;
+    while (n - i >= 16) {
+        uint32_t total = (uint32_t)p[i] << 24 | (uint32_t)p[i + 1] << 16 | (uint32_t)p[i + 2] << 8 | p[i + 3];
+        fuzz_put32(p + i + 8, fuzz_crc32(p + i, 8));
+        if (total < 16 || total > n - i)
+            return;
+        fuzz_put32(p + i + total - 4, fuzz_crc32(p + i, total - 4));
+        i += total;
+    }
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -61,17 +101,29 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct fuzz_split split = {data[0], (size_t)data[1] + 1};
     size_t caps[4] = {0, 16, 64, 1024};
     size_t cap = caps[data[2] & 3];
-    enum lt_framing kind = fuzz_kinds[(data[2] >> 2) % (sizeof fuzz_kinds / sizeof fuzz_kinds[0])];
+    enum lt_framing kind = fuzz_kinds[((data[2] >> 2) & 0x1F) % (sizeof fuzz_kinds / sizeof fuzz_kinds[0])];
+    bool mend = kind == LT_FRAMING_AWS_EVENTSTREAM && (data[2] & 0x80);
     data += 3;
     size -= 3;
+    uint8_t *copy = NULL;
+    if (mend && size) {
+        copy = malloc(size);
+        if (!copy)
+            return 0;
+        memcpy(copy, data, size);
+        fuzz_mend_aws(copy, size);
+        data = copy;
+    }
     struct fuzz_log whole, parts;
     uint64_t s1, s2;
-    fuzz_run(kind, data, size, cap, NULL, &whole, &s1);
-    fuzz_run(kind, data, size, cap, &split, &parts, &s2);
-    if (whole.b.len != parts.b.len || s1 != s2 ||
+    bool c1, c2;
+    fuzz_run(kind, data, size, cap, NULL, &whole, &s1, &c1);
+    fuzz_run(kind, data, size, cap, &split, &parts, &s2, &c2);
+    if (whole.b.len != parts.b.len || s1 != s2 || c1 != c2 ||
         (whole.b.len && memcmp(whole.b.data, parts.b.data, whole.b.len)))
         abort(); /* the split changed what was framed */
     lt_buf_free(&whole.b);
     lt_buf_free(&parts.b);
+    free(copy);
     return 0;
 }

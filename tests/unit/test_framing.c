@@ -1,8 +1,11 @@
 /* test_framing.c — the SSE framer against the WHATWG event-stream rules,
  * the NDJSON and JSON array framers against what Ollama and Gemini send,
  * each fed whole, split at every byte and one byte at a time; bounded
- * memory. */
+ * memory. The AWS event-stream framer on the recorded Bedrock stream and on
+ * hand-built messages (every header type, CRC errors, impossible lengths,
+ * truncation), split the same ways. */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -85,6 +88,444 @@ static void expect(const char *in, const char *want)
     CHECK_STR(r.s, want);
     free(r.s);
     CHECK_INT(lt_mem_live_bytes(), 0);
+}
+
+/* ---- AWS event stream ----------------------------------------------------- */
+
+/* CRC-32/ISO-HDLC bit by bit: an independent check of the framer's table. */
+static uint32_t aws_crc(const unsigned char *p, size_t n)
+{
+    uint32_t c = 0xFFFFFFFFu;
+    for (size_t i = 0; i < n; i++) {
+        c ^= p[i];
+        for (int k = 0; k < 8; k++)
+            c = c & 1 ? (c >> 1) ^ 0xEDB88320u : c >> 1;
+    }
+    return ~c;
+}
+
+static void aws_put32(unsigned char *p, uint32_t v)
+{
+    p[0] = (unsigned char)(v >> 24);
+    p[1] = (unsigned char)(v >> 16);
+    p[2] = (unsigned char)(v >> 8);
+    p[3] = (unsigned char)v;
+}
+
+/* A header block under construction. */
+struct aws_hdrs {
+    unsigned char b[1024];
+    size_t n;
+};
+
+static void aws_hdr(struct aws_hdrs *h, const char *name, unsigned type, const void *v, size_t vlen)
+{
+    size_t nl = strlen(name);
+    CHECK(h->n + nl + vlen + 4 <= sizeof h->b);
+    h->b[h->n++] = (unsigned char)nl;
+    memcpy(h->b + h->n, name, nl);
+    h->n += nl;
+    h->b[h->n++] = (unsigned char)type;
+    if (type == 6 || type == 7) {
+        h->b[h->n++] = (unsigned char)(vlen >> 8);
+        h->b[h->n++] = (unsigned char)vlen;
+    }
+    if (vlen)
+        memcpy(h->b + h->n, v, vlen);
+    h->n += vlen;
+}
+
+static void aws_hdr_str(struct aws_hdrs *h, const char *name, const char *v)
+{
+    aws_hdr(h, name, 7, v, strlen(v));
+}
+
+/* Appends one message to out (growing *n); returns where it starts. */
+static size_t aws_message(unsigned char *out, size_t *n, const struct aws_hdrs *h, const void *payload, size_t plen)
+{
+    size_t at = *n, hl = h ? h->n : 0;
+    uint32_t total = (uint32_t)(16 + hl + plen);
+    unsigned char *m = out + at;
+    aws_put32(m, total);
+    aws_put32(m + 4, (uint32_t)hl);
+    aws_put32(m + 8, aws_crc(m, 8));
+    if (hl)
+        memcpy(m + 12, h->b, hl);
+    if (plen)
+        memcpy(m + 12 + hl, payload, plen);
+    aws_put32(m + total - 4, aws_crc(m, total - 4));
+    *n += total;
+    return at;
+}
+
+/* A typical Bedrock event message. */
+static void aws_event(unsigned char *out, size_t *n, const char *event, const char *payload)
+{
+    struct aws_hdrs h = { .n = 0 };
+    aws_hdr_str(&h, ":event-type", event);
+    aws_hdr_str(&h, ":content-type", "application/json");
+    aws_hdr_str(&h, ":message-type", "event");
+    aws_message(out, n, &h, payload, strlen(payload));
+}
+
+/* Every frame as "event/message_type/len:data" followed by \x1e. */
+static void aws_rec_frame(void *ctx, const struct lt_frame *f)
+{
+    struct rec *r = ctx;
+    char tmp[32];
+    CHECK(f->data[f->len] == '\0');
+    CHECK(f->event[f->event_len] == '\0');
+    CHECK(f->message_type[f->message_type_len] == '\0');
+    rec_add(r, f->event, f->event_len);
+    rec_add(r, "/", 1);
+    rec_add(r, f->message_type, f->message_type_len);
+    snprintf(tmp, sizeof tmp, "/%zu:", f->len);
+    rec_add(r, tmp, strlen(tmp));
+    rec_add(r, f->data, f->len);
+    rec_add(r, "\x1e", 1);
+    r->n++;
+}
+
+struct aws_run {
+    struct rec r;
+    uint64_t frames, skipped;
+    bool corrupt;
+};
+
+/* Feeds in pieces of `step` bytes (0: whole) after a first piece of `at`
+ * bytes (0: none). */
+static struct aws_run aws_feed(const unsigned char *in, size_t n, size_t at, size_t step, size_t cap)
+{
+    struct aws_run a = { .r = { 0 } };
+    rec_add(&a.r, "", 0);
+    struct lt_framer f;
+    struct lt_frame_sink sink = { aws_rec_frame, &a.r };
+    CHECK(lt_framer_init(&f, LT_FRAMING_AWS_EVENTSTREAM, cap, sink) == LT_OK);
+    size_t i = 0;
+    if (at) {
+        lt_framer_feed(&f, (const char *)in, at);
+        i = at;
+    }
+    while (i < n) {
+        size_t k = step ? step : n - i;
+        if (k > n - i)
+            k = n - i;
+        lt_framer_feed(&f, (const char *)in + i, k);
+        i += k;
+    }
+    lt_framer_finish(&f);
+    CHECK_INT(f.bytes, n);
+    CHECK_INT(f.frames, (uint64_t)a.r.n);
+    a.frames = f.frames;
+    a.skipped = f.skipped;
+    a.corrupt = f.corrupt;
+    lt_framer_free(&f);
+    return a;
+}
+
+/* The same frames, skip count and corrupt flag whole, at every two-way
+ * split and byte by byte; returns the whole run (caller frees r.s). */
+static struct aws_run aws_expect(const unsigned char *in, size_t n, size_t cap, const char *want, uint64_t skipped,
+                                 bool corrupt)
+{
+    struct aws_run w = aws_feed(in, n, 0, 0, cap);
+    if (want)
+        CHECKF(w.r.len == strlen(want) && memcmp(w.r.s, want, w.r.len) == 0, "got \"%s\", want \"%s\"", w.r.s, want);
+    CHECK_INT(w.skipped, skipped);
+    CHECK_INT(w.corrupt, corrupt);
+    for (size_t at = 1; at <= n; at++) {
+        struct aws_run s = aws_feed(in, n, at, at < n ? 0 : 1, cap);
+        CHECKF(s.r.len == w.r.len && memcmp(s.r.s, w.r.s, w.r.len) == 0, "split at %zu: got \"%s\"", at, s.r.s);
+        CHECKF(s.skipped == skipped && s.corrupt == corrupt, "split at %zu: skipped %llu corrupt %d", at,
+               (unsigned long long)s.skipped, (int)s.corrupt);
+        free(s.r.s);
+    }
+    CHECK_INT(lt_mem_live_bytes(), 0);
+    return w;
+}
+
+static void aws_framing_should_check_crc32_against_known_values(void)
+{
+    /* the check value of CRC-32/ISO-HDLC, and a prelude from the recording */
+    CHECK_INT(aws_crc((const unsigned char *)"123456789", 9), 0xCBF43926u);
+    static const unsigned char pre[8] = { 0x00, 0x00, 0x00, 0x84, 0x00, 0x00, 0x00, 0x52 };
+    CHECK_INT(aws_crc(pre, 8), 0xA421F9E3u);
+}
+
+static void aws_framing_should_read_the_recorded_stream_split_at_every_byte(void)
+{
+    char path[1200];
+    size_t n = 0;
+    snprintf(path, sizeof path, "%s/bedrock/converse_stream_text_binary/response.body", tap_fixtures_dir());
+    unsigned char *in = (unsigned char *)tap_read_file(path, &n);
+    CHECKF(in && n > 1000, "cannot read %s", path);
+    struct aws_run w = aws_expect(in, n, 0, NULL, 0, false);
+    CHECK_INT(w.frames, 40);
+    const char *first = "messageStart/event/";
+    CHECK(strncmp(w.r.s, first, strlen(first)) == 0);
+    CHECK(strstr(w.r.s, "contentBlockDelta/event/"));
+    CHECK(strstr(w.r.s, "{\"contentBlockIndex\":0,\"delta\":{\"text\":\"Why\"}"));
+    CHECK(strstr(w.r.s, "messageStop/event/"));
+    CHECK(strstr(w.r.s, "\x1emetadata/event/"));
+    CHECK(strstr(w.r.s, "\"usage\":{\"inputTokens\":52,\"outputTokens\":36,\"totalTokens\":88}"));
+    /* and in small random pieces, byte by byte */
+    for (size_t step = 1; step < 40; step += 3) {
+        struct aws_run s = aws_feed(in, n, 0, step, 0);
+        CHECKF(s.r.len == w.r.len && memcmp(s.r.s, w.r.s, w.r.len) == 0, "pieces of %zu", step);
+        free(s.r.s);
+    }
+    free(w.r.s);
+    free(in);
+}
+
+static void aws_framing_should_read_every_header_type(void)
+{
+    struct aws_hdrs h = { .n = 0 };
+    static const unsigned char v8[8] = { 1, 2, 3, 4, 5, 6, 7, 8 }, v16[16] = { 0xAB };
+    aws_hdr(&h, "t", 0, NULL, 0);
+    aws_hdr(&h, "f", 1, NULL, 0);
+    aws_hdr(&h, "byte", 2, "\x7f", 1);
+    aws_hdr(&h, "short", 3, "\x01\x02", 2);
+    aws_hdr(&h, ":event-type", 7, "contentBlockDelta", 17);
+    aws_hdr(&h, "int", 4, "\x00\x00\x00\x2a", 4);
+    aws_hdr(&h, "long", 5, v8, 8);
+    aws_hdr(&h, "bytes", 6, "\x00\xff:event-type", 13); /* a value that looks like a name */
+    aws_hdr(&h, "str", 7, "", 0);
+    aws_hdr(&h, "ts", 8, v8, 8);
+    aws_hdr(&h, "uuid", 9, v16, 16);
+    aws_hdr(&h, ":message-type", 7, "event", 5);
+    unsigned char in[2048];
+    size_t n = 0;
+    aws_message(in, &n, &h, "{\"a\":1}", 7);
+    struct aws_run w = aws_expect(in, n, 0, "contentBlockDelta/event/7:{\"a\":1}\x1e", 0, false);
+    free(w.r.s);
+}
+
+static void aws_framing_should_name_exceptions_and_errors(void)
+{
+    unsigned char in[2048];
+    size_t n = 0;
+    struct aws_hdrs h = { .n = 0 };
+    aws_hdr_str(&h, ":exception-type", "throttlingException");
+    aws_hdr_str(&h, ":content-type", "application/json");
+    aws_hdr_str(&h, ":message-type", "exception");
+    aws_message(in, &n, &h, "{\"message\":\"slow down\"}", 23);
+    /* the event type wins over an exception type, whatever the order */
+    h.n = 0;
+    aws_hdr_str(&h, ":exception-type", "x");
+    aws_hdr_str(&h, ":event-type", "y");
+    aws_message(in, &n, &h, "", 0);
+    /* an error message: its code names it, its text is the data */
+    h.n = 0;
+    aws_hdr_str(&h, ":message-type", "error");
+    aws_hdr_str(&h, ":error-code", "InternalFailure");
+    aws_hdr_str(&h, ":error-message", "Something broke");
+    aws_message(in, &n, &h, NULL, 0);
+    /* an error with a payload keeps its payload */
+    aws_message(in, &n, &h, "{}", 2);
+    /* no headers at all */
+    aws_message(in, &n, NULL, "raw", 3);
+    struct aws_run w = aws_expect(in, n, 0,
+                                  "throttlingException/exception/23:{\"message\":\"slow down\"}\x1e"
+                                  "y//0:\x1e"
+                                  "InternalFailure/error/15:Something broke\x1e"
+                                  "InternalFailure/error/2:{}\x1e"
+                                  "//3:raw\x1e",
+                                  0, false);
+    free(w.r.s);
+}
+
+static void aws_framing_should_pass_binary_payloads_whole(void)
+{
+    unsigned char in[256];
+    size_t n = 0;
+    struct aws_hdrs h = { .n = 0 };
+    aws_hdr_str(&h, ":event-type", "chunk");
+    aws_message(in, &n, &h, "a\0b\xff", 4);
+    struct aws_run w = aws_expect(in, n, 0, NULL, 0, false);
+    CHECK_INT(w.r.len, strlen("chunk//4:") + 4 + 1);
+    CHECK(memcmp(w.r.s + strlen("chunk//4:"), "a\0b\xff", 4) == 0);
+    free(w.r.s);
+}
+
+static void aws_framing_should_skip_a_message_that_fails_its_crc(void)
+{
+    unsigned char in[2048];
+    size_t n = 0;
+    aws_event(in, &n, "a", "{\"n\":1}");
+    size_t bad = aws_message(in, &n, NULL, "{\"n\":2}", 7);
+    aws_event(in, &n, "c", "{\"n\":3}");
+    in[bad + 12 + 3] ^= 0x20; /* a payload byte */
+    struct aws_run w = aws_expect(in, n, 0, "a/event/7:{\"n\":1}\x1e" "c/event/7:{\"n\":3}\x1e", 1, false);
+    free(w.r.s);
+    /* the message CRC itself damaged */
+    in[bad + 12 + 3] ^= 0x20;
+    in[bad + 16 + 7 - 1] ^= 1;
+    w = aws_expect(in, n, 0, "a/event/7:{\"n\":1}\x1e" "c/event/7:{\"n\":3}\x1e", 1, false);
+    free(w.r.s);
+}
+
+static void aws_framing_should_stop_at_a_prelude_that_fails_its_crc(void)
+{
+    unsigned char in[2048];
+    size_t n = 0;
+    aws_event(in, &n, "a", "{}");
+    size_t bad = n;
+    aws_event(in, &n, "b", "{}");
+    aws_event(in, &n, "c", "{}");
+    for (size_t k = 0; k < 12; k++) {
+        in[bad + k] ^= 0x10; /* length, header length or the CRC itself */
+        struct aws_run w = aws_expect(in, n, 0, "a/event/2:{}\x1e", 1, true);
+        free(w.r.s);
+        in[bad + k] ^= 0x10;
+    }
+}
+
+/* A prelude with a sound CRC but lengths no message can have. */
+static void aws_framing_should_call_impossible_lengths_corrupt(void)
+{
+    static const uint32_t lens[][2] = {
+        { 0, 0 }, { 15, 0 }, { 16, 1 }, { 40, 25 }, { 17u << 20, 0 }, { 0xFFFFFFFFu, 0 }, { 200000, 140000 },
+    };
+    for (size_t i = 0; i < TAP_N(lens); i++) {
+        unsigned char in[256];
+        size_t n = 0;
+        aws_event(in, &n, "a", "{}");
+        unsigned char *m = in + n;
+        aws_put32(m, lens[i][0]);
+        aws_put32(m + 4, lens[i][1]);
+        aws_put32(m + 8, aws_crc(m, 8));
+        memset(m + 12, 'x', 64);
+        n += 76;
+        struct aws_run w = aws_expect(in, n, 0, "a/event/2:{}\x1e", 1, true);
+        free(w.r.s);
+    }
+}
+
+static void aws_framing_should_skip_headers_that_do_not_parse(void)
+{
+    static const struct {
+        const char *b;
+        size_t n;
+    } bad[] = {
+        { "\x01x\x0a", 3 },            /* type 10 does not exist */
+        { "\x00", 1 },                 /* an empty name */
+        { "\x05:abc", 5 },             /* the name runs past the block */
+        { "\x01x", 2 },                /* no type */
+        { "\x01x\x04\x00\x00", 5 },    /* an int cut short */
+        { "\x01x\x07\x00", 4 },        /* a string length cut short */
+        { "\x01x\x07\x00\x05" "abc", 8 }, /* a string past the block */
+        { "\x01x\x09" "0123456789", 13 }, /* a uuid cut short */
+    };
+    for (size_t i = 0; i < TAP_N(bad); i++) {
+        unsigned char in[512];
+        size_t n = 0;
+        struct aws_hdrs h = { .n = bad[i].n };
+        memcpy(h.b, bad[i].b, bad[i].n);
+        aws_message(in, &n, &h, "{}", 2);
+        aws_event(in, &n, "next", "{}");
+        struct aws_run w = aws_expect(in, n, 0, "next/event/2:{}\x1e", 1, false);
+        free(w.r.s);
+    }
+}
+
+static void aws_framing_should_count_a_message_cut_short(void)
+{
+    unsigned char in[1024];
+    size_t n = 0;
+    aws_event(in, &n, "a", "{\"x\":1}");
+    size_t one = n;
+    aws_event(in, &n, "b", "{\"x\":2}");
+    /* every cut inside the second message: in its prelude, a header, the
+     * payload, the CRC */
+    for (size_t cut = one + 1; cut < n; cut++) {
+        struct aws_run w = aws_feed(in, cut, 0, 0, 0);
+        CHECK_STR(w.r.s, "a/event/7:{\"x\":1}\x1e");
+        CHECK_INT(w.skipped, 1);
+        CHECK(!w.corrupt);
+        free(w.r.s);
+        w = aws_feed(in, cut, 0, 1, 0);
+        CHECK_INT(w.skipped, 1);
+        free(w.r.s);
+    }
+    struct aws_run w = aws_feed(in, one, 0, 0, 0);
+    CHECK_INT(w.skipped, 0);
+    free(w.r.s);
+    w = aws_feed(in, 0, 0, 0, 0);
+    CHECK_INT(w.frames + w.skipped, 0);
+    free(w.r.s);
+    CHECK_INT(lt_mem_live_bytes(), 0);
+}
+
+static void aws_framing_should_skip_a_message_over_the_cap(void)
+{
+    unsigned char in[1024];
+    size_t n = 0;
+    aws_event(in, &n, "small", "{}");
+    char big[300];
+    memset(big, 'z', sizeof big - 1);
+    big[sizeof big - 1] = '\0';
+    aws_event(in, &n, "big", big);
+    aws_event(in, &n, "after", "{}");
+    struct aws_run w = aws_expect(in, n, 128, "small/event/2:{}\x1e" "after/event/2:{}\x1e", 1, false);
+    free(w.r.s);
+    /* a cap below the prelude still reads nothing wrong */
+    w = aws_expect(in, n, 1, "", 3, false);
+    free(w.r.s);
+}
+
+static void aws_framing_should_bound_memory_by_the_largest_message(void)
+{
+    size_t msg = 4096, count = 2000;
+    unsigned char *in = malloc(count * (msg + 256));
+    size_t n = 0;
+    char *payload = malloc(msg);
+    memset(payload, 'p', msg - 1);
+    payload[msg - 1] = '\0';
+    for (size_t i = 0; i < count; i++)
+        aws_event(in, &n, "contentBlockDelta", payload);
+    struct rec r = { 0 };
+    struct lt_framer f;
+    struct lt_frame_sink sink = { aws_rec_frame, &r };
+    CHECK(lt_framer_init(&f, LT_FRAMING_AWS_EVENTSTREAM, 0, sink) == LT_OK);
+    int64_t base = lt_mem_peak_bytes();
+    for (size_t i = 0; i < n; i += 1000)
+        lt_framer_feed(&f, (const char *)in + i, n - i < 1000 ? n - i : 1000);
+    lt_framer_finish(&f);
+    CHECKF(lt_mem_peak_bytes() - base < (int64_t)(3 * msg), "peak %lld", (long long)(lt_mem_peak_bytes() - base));
+    CHECK_INT(f.frames, count);
+    lt_framer_free(&f);
+    CHECK_INT(lt_mem_live_bytes(), 0);
+    free(r.s);
+    free(payload);
+    free(in);
+}
+
+static void aws_framing_should_survive_every_failed_allocation(void)
+{
+    unsigned char in[1024];
+    size_t n = 0;
+    aws_event(in, &n, "a", "{\"x\":1}");
+    aws_event(in, &n, "b", "{\"x\":2}");
+    aws_event(in, &n, "c", "{\"x\":3}");
+    for (uint64_t k = 1; k < 20; k++) {
+        struct rec r = { 0 };
+        rec_add(&r, "", 0);
+        struct lt_framer f;
+        struct lt_frame_sink sink = { aws_rec_frame, &r };
+        CHECK(lt_framer_init(&f, LT_FRAMING_AWS_EVENTSTREAM, 0, sink) == LT_OK);
+        lt_mem_fail_at(k);
+        for (size_t i = 0; i < n; i += 7)
+            lt_framer_feed(&f, (const char *)in + i, n - i < 7 ? n - i : 7);
+        lt_framer_finish(&f);
+        lt_mem_fail_at(0);
+        /* a lost message is counted; the boundaries hold: none is corrupt */
+        CHECK_INT(f.frames + f.skipped, 3);
+        CHECK(!f.corrupt);
+        lt_framer_free(&f);
+        free(r.s);
+        CHECK_INT(lt_mem_live_bytes(), 0);
+    }
 }
 
 static void framing_should_deliver_one_event_per_blank_line(void)
@@ -525,6 +966,19 @@ static void text_framers_should_survive_every_failed_allocation(void)
 }
 
 static const struct tap_case cases[] = {
+    TAP(aws_framing_should_check_crc32_against_known_values),
+    TAP(aws_framing_should_read_the_recorded_stream_split_at_every_byte),
+    TAP(aws_framing_should_read_every_header_type),
+    TAP(aws_framing_should_name_exceptions_and_errors),
+    TAP(aws_framing_should_pass_binary_payloads_whole),
+    TAP(aws_framing_should_skip_a_message_that_fails_its_crc),
+    TAP(aws_framing_should_stop_at_a_prelude_that_fails_its_crc),
+    TAP(aws_framing_should_call_impossible_lengths_corrupt),
+    TAP(aws_framing_should_skip_headers_that_do_not_parse),
+    TAP(aws_framing_should_count_a_message_cut_short),
+    TAP(aws_framing_should_skip_a_message_over_the_cap),
+    TAP(aws_framing_should_bound_memory_by_the_largest_message),
+    TAP(aws_framing_should_survive_every_failed_allocation),
     TAP(framing_should_deliver_one_event_per_blank_line),
     TAP(framing_should_join_data_lines_with_newlines),
     TAP(framing_should_accept_cr_lf_and_crlf_line_ends),
