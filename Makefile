@@ -5,7 +5,7 @@
 #   make test       every test (release, ASan+UBSan, TSan), one summary line
 #   make demo       a traced run against a local replay server
 #   make bench      figures (callgrind, CPU, RSS, exit time)
-#   make fuzz       libFuzzer harnesses for a set time each
+#   make fuzz       libFuzzer harnesses for a set time each (FUZZ_SECONDS, FUZZ_JOBS)
 #   make install    PREFIX=/usr/local DESTDIR=
 #   V=1             full commands
 
