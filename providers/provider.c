@@ -504,6 +504,7 @@ enum lt_rc lt_parser_finish(struct lt_parser *p, bool complete, struct lt_genera
         e.framed = true;
         e.frames = p->fr.frames;
         e.frames_skipped = p->fr.skipped;
+        e.stream_corrupt = p->fr.corrupt;
     } else {
         const char *b = p->body.data ? p->body.data : "";
         size_t n = p->body.len;

@@ -114,6 +114,9 @@ struct lt_parse_end {
     unsigned long long bytes; /* response bytes fed */
     unsigned long long frames;         /* frames delivered */
     unsigned long long frames_skipped; /* frames over the cap or lost to memory */
+    bool stream_corrupt;      /* the framer lost the message boundaries (an
+                                 AWS prelude failed its CRC): nothing after
+                                 that point was read */
 };
 
 struct lt_api_ops {
