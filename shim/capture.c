@@ -221,7 +221,10 @@ static size_t capture_write(char *ptr, size_t size, size_t n, void *ud)
         if (!c->first_byte_ns)
             c->first_byte_ns = lt_now_ns();
         /* PAUSE: libcurl delivers the same bytes again later. A short write
-         * ends the transfer: keep only what the program took. */
+         * (or CURL_WRITEFUNC_ERROR) ends the transfer: keep only what the
+         * program took, and remember that the program ended it. */
+        if (ret != CURL_WRITEFUNC_PAUSE && ret != total)
+            c->write_refused = true;
         if (ret != CURL_WRITEFUNC_PAUSE && ret <= total && ret) {
             c->resp_total += ret;
             if (lt_buf_add(&c->resp, ptr, ret) != LT_OK)
