@@ -442,6 +442,10 @@ void lt_capture_dup(struct lt_slot *src, void *dst, enum lt_flavour f)
     d->postfields = src->postfields;
     d->postsize = src->postsize;
     d->postsize_set = src->postsize_set;
+    /* libcurl copies CURLOPT_ACCEPT_ENCODING too: the duplicate decodes
+     * (else its decoded body would be "inflated" again). */
+    d->decodes = src->decodes;
+    d->no_decoding = src->no_decoding;
     if (src->copied) {
         d->copied = lt_strndup(src->copied, src->copied_len);
         if (d->copied) {

@@ -20,8 +20,8 @@ import os
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
-from harness import (CHAT, Env, case, check, curl_llm, eq, export_env, fixture, main, read,  # noqa: E402
-                     same_behaviour, twice)
+from harness import (CHAT, Env, build_c, case, check, curl_llm, eq, export_env, fixture, main,  # noqa: E402
+                     read, same_behaviour, twice)
 from otlp import NO_USAGE_WARNING, check_against_expected, collect, one_process, output_parts  # noqa: E402
 from servers import OtlpReceiver, ProviderServer, encode  # noqa: E402
 
@@ -150,6 +150,60 @@ def curl_gzip_stream_cut_off_should_keep_the_text_inflated_so_far(t):
     with open(fixture(STREAM, "expected.json")) as f:
         full = json.load(f)["output"]["text"]
     check(text and full.startswith(text) and text != full, "text %r is not a cut of %r" % (text, full))
+
+
+# ------------------------------------------------------------------ handles set up otherwise
+
+def _client(t, mode):
+    """compressed_client MODE against a gzip-encoding server; returns (the
+    generation, what the program printed before its rc line)."""
+    prog = build_c("compressed_client")
+    with ProviderServer() as srv:
+        with OtlpReceiver() as rcv:
+            env = Env(t)
+            plain, traced = twice(t, lambda d: [prog, mode, srv.url + CHAT, STREAM, fixture(STREAM)], env,
+                                  env.traced(**export_env(rcv)))
+            same_behaviour(plain, traced, 0)
+            spans = collect(rcv)
+    _, (g,) = one_process(spans, 1)
+    check(plain.out.endswith(b"\nrc=0\n"), "the program's last line: %r" % plain.out[-40:])
+    check_against_expected(g, STREAM, stream=True)
+    return g, plain.out[:-len(b"\nrc=0\n")]
+
+
+@case(timeout=60)
+def duphandle_should_keep_libcurl_decoding(t):
+    """Reply: chat_stream_include_usage, gzip. Program: ACCEPT_ENCODING ""
+    on a handle, curl_easy_duphandle, perform the duplicate: libcurl
+    decodes (the option was copied). Same output both ways (the decoded
+    body); arrives: one generation matching expected.json, not inflated a
+    second time."""
+    g, out = _client(t, "dup")
+    eq(out, read(fixture(STREAM, "response.body")), "the program's output: the decoded body")
+    check("langfuse.observation.metadata.content_encoding" not in g.attrs,
+          "content_encoding recorded although libcurl decoded")
+
+
+@case(timeout=60)
+def content_decoding_off_should_be_inflated_by_the_shim(t):
+    """Reply: chat_stream_include_usage, gzip. Program: ACCEPT_ENCODING ""
+    and HTTP_CONTENT_DECODING 0: libcurl asks for gzip and leaves it
+    compressed. Same gzip bytes both ways; arrives: one generation
+    matching expected.json."""
+    g, out = _client(t, "nodecode")
+    eq(out, encode(read(fixture(STREAM, "response.body")), "gzip")[0], "the program's output: gzip bytes")
+    eq(g.attrs.get("langfuse.observation.metadata.content_encoding"), "gzip", "metadata.content_encoding")
+
+
+@case(timeout=60)
+def reset_handle_should_forget_libcurl_decoding(t):
+    """Reply: chat_stream_include_usage, gzip. Program: ACCEPT_ENCODING "",
+    curl_easy_reset, then its own Accept-Encoding: gzip header: the body
+    stays compressed. Same gzip bytes both ways; arrives: one generation
+    matching expected.json."""
+    g, out = _client(t, "reset")
+    eq(out, encode(read(fixture(STREAM, "response.body")), "gzip")[0], "the program's output: gzip bytes")
+    eq(g.attrs.get("langfuse.observation.metadata.content_encoding"), "gzip", "metadata.content_encoding")
 
 
 if __name__ == "__main__":
