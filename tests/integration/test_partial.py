@@ -129,6 +129,26 @@ def curl_close_mid_stream_under_content_length_should_export_a_warning(t):
 
 
 @case(timeout=60)
+def curl_stream_ending_early_but_cleanly_should_export_a_warning(t):
+    """Reply: chat_stream_include_usage, only its first 6 events, properly
+    ended (last chunk): libcurl sees no error. Command: curl -o out. Exit
+    0 both ways. Arrives: the text so far, WARNING (the provider's verdict:
+    no finish_reason or [DONE]), no curl code, no usage."""
+    body = read(fixture(STREAM, "response.body"))
+    n, text = sse_prefix(body, EVENTS)
+    with ProviderServer() as srv:
+        g, plain = traced_run(t, lambda d: curl_llm(srv.url + CHAT, STREAM, ["-H", "X-Fault: end@%d" % n,
+                                                                            "-o", "out"]), 0)
+    eq(read(os.path.join(plain.dir, "out")), body[:n], "what curl wrote")
+    a = g.attrs
+    eq(output_parts(a.get("langfuse.observation.output"))["text"], text, "text received")
+    msg = a.get("langfuse.observation.status_message") or ""
+    eq(a.get("langfuse.observation.level"), "WARNING", "level (status message %r)" % msg)
+    check("[DONE]" in msg, "status message %r does not say the stream ended early" % msg)
+    check("langfuse.observation.metadata.curl_code" not in a, "a curl code for a transfer that went well")
+
+
+@case(timeout=60)
 def curl_close_mid_json_body_should_export_an_error_with_what_arrived(t):
     """Reply: chat_plain (JSON, Content-Length); the server closes after
     half the body. Command: curl -o out. Exit 18 both ways. Arrives: one

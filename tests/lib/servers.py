@@ -67,7 +67,9 @@ FRAMINGS = ("chunked", "length", "random")
 #   reset  abort the connection (SO_LINGER 0: the client gets a TCP RST)
 #   close  close it cleanly, body incomplete (short of Content-Length, or
 #          no last chunk)
-FAULTS = ("stall", "reset", "close")
+#   end    the body is only its first N bytes, properly delimited (a
+#          Content-Length of N, or the last chunk): a clean but early end
+FAULTS = ("stall", "reset", "close", "end")
 STALL_MAX = 30
 ENCODINGS = ("gzip", "deflate", "deflate-raw", "br", "zstd")
 PIECE_MIN, PIECE_MAX = 1, 97
@@ -264,6 +266,8 @@ class _ProviderHandler(_Quiet, http.server.BaseHTTPRequestHandler):
         if not framing:
             framing = "chunked" if stream else "length"
         fault = parse_fault(self.headers.get("X-Fault")) or srv.fault
+        if fault and fault[0] == "end":
+            payload, fault = payload[:fault[1]], None
         split = stream or srv.split
         self.send_response(status)
         if ctype:
