@@ -47,7 +47,6 @@ import traceback
 import urllib.parse
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
-import harness  # noqa: E402
 from harness import (AZURE_KEY, FIXTURES, PROVIDER_KEY, Env, Failure, case, check, eq,  # noqa: E402
                      export_env, main, read, run)
 from otlp import NO_USAGE_WARNING, check_against_expected, collect, one_process  # noqa: E402
@@ -146,7 +145,6 @@ def run_case(c, root, ca):
     https = u.scheme == "https"
     port = u.port or (443 if https else 80)
     url = meta["url"]
-    secrets = EXTRA_SECRETS
     if u.hostname == "generativelanguage.googleapis.com":
         url = with_key(url)
     t = _Dir(os.path.join(root, c.replace("/", "_")))
@@ -172,7 +170,7 @@ def run_case(c, root, ca):
             check(srv.requests[0]["body_b64"] == base64.b64encode(
                 read(os.path.join(d, "request.json"))).decode(), "%s: the request body arrived altered" % c)
             tolerate = (NO_USAGE_WARNING,) if exp.get("usage_details") is None else ()
-            spans = collect(rcv, tolerate=tolerate, secrets=secrets)
+            spans = collect(rcv, tolerate=tolerate, secrets=EXTRA_SECRETS)
             check(spans, "%s: nothing exported for api %s (is its provider module in this build?)"
                   % (c, meta.get("api")))
             _, (g,) = one_process(spans, 1)
@@ -201,14 +199,14 @@ def run_all(todo):
     def one(c):
         try:
             run_case(c, root, ca)
-            return c, None, time.monotonic()
+            return c, None
         except Failure as e:
-            return c, str(e), time.monotonic()
+            return c, str(e)
         except Exception:
-            return c, traceback.format_exc(), time.monotonic()
+            return c, traceback.format_exc()
 
     with concurrent.futures.ThreadPoolExecutor(max_workers=JOBS) as ex:
-        for c, err, _ in ex.map(one, todo):
+        for c, err in ex.map(one, todo):
             RESULTS[c] = err
     RESULTS[None] = "%d fixture(s) in %.1fs, %d thread(s); files: %s" % (len(todo), time.monotonic() - t0, JOBS, root)
     if all(v is None for k, v in RESULTS.items() if k is not None):
