@@ -5,7 +5,8 @@
 set -eu
 
 PKGS="gcc make libc6-dev binutils libcurl4-openssl-dev libcjson-dev libcjson1 libbsd-dev
-      curl openssl ca-certificates python3 python3-pycurl valgrind clang zlib1g-dev
+      curl openssl ca-certificates python3 python3-pycurl python3-brotli python3-zstandard
+      valgrind clang zlib1g-dev
       php-cli php-curl lua5.2 lua-curl ruby ruby-curb r-base-core r-cran-curl"
 
 missing=""

@@ -41,6 +41,10 @@ struct lt_call {
      * curl_multi_info_read said it was done (PHP's curl_multi_exec loop never
      * asks). Whether it completed is judged from the bytes received. */
     bool no_result;
+    /* The program's write callback took fewer bytes than it was given (or
+     * returned an error value): the program itself ended the transfer
+     * (CURLE_WRITE_ERROR), e.g. a user stopping a streamed answer. */
+    bool write_refused;
     char content_type[128];     /* response Content-Type, "" if none */
     char content_encoding[32];  /* response Content-Encoding when libcurl did not decode */
     char request_id[128];       /* x-request-id / request-id / ... header, "" if none */

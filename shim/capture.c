@@ -221,7 +221,10 @@ static size_t capture_write(char *ptr, size_t size, size_t n, void *ud)
         if (!c->first_byte_ns)
             c->first_byte_ns = lt_now_ns();
         /* PAUSE: libcurl delivers the same bytes again later. A short write
-         * ends the transfer: keep only what the program took. */
+         * (or CURL_WRITEFUNC_ERROR) ends the transfer: keep only what the
+         * program took, and remember that the program ended it. */
+        if (ret != CURL_WRITEFUNC_PAUSE && ret != total)
+            c->write_refused = true;
         if (ret != CURL_WRITEFUNC_PAUSE && ret <= total && ret) {
             c->resp_total += ret;
             if (lt_buf_add(&c->resp, ptr, ret) != LT_OK)
@@ -439,6 +442,10 @@ void lt_capture_dup(struct lt_slot *src, void *dst, enum lt_flavour f)
     d->postfields = src->postfields;
     d->postsize = src->postsize;
     d->postsize_set = src->postsize_set;
+    /* libcurl copies CURLOPT_ACCEPT_ENCODING too: the duplicate decodes
+     * (else its decoded body would be "inflated" again). */
+    d->decodes = src->decodes;
+    d->no_decoding = src->no_decoding;
     if (src->copied) {
         d->copied = lt_strndup(src->copied, src->copied_len);
         if (d->copied) {

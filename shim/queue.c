@@ -24,6 +24,9 @@
 #include <time.h>
 #include <zlib.h> /* types and constants only: zlib is found at run time, never linked */
 
+#define CURL_DISABLE_TYPECHECK
+#include <curl/curl.h> /* CURLcode values only */
+
 #include "config.h"
 #include "event.h"
 #include "export.h"
@@ -326,6 +329,60 @@ static const char *queue_feed(struct lt_parser *p, const struct lt_call *c, size
     return why;
 }
 
+/* ------------------------------------------------------------ transfer end */
+
+/* Something a program would call an answer: text, tool calls, reasoning or
+ * vectors, and no error said by the provider. */
+static bool queue_usable(const struct lt_generation *g, long http_status)
+{
+    if (g->level == LT_LEVEL_ERROR || http_status >= 400)
+        return false;
+    return (g->output_text && g->output_text[0]) || (g->reasoning_text && g->reasoning_text[0]) ||
+           g->n_tool_calls > 0 || g->n_embeddings > 0;
+}
+
+/* Folds libcurl's verdict on a transfer that did not end well (curl_code
+ * != 0) into the generation, which keeps what arrived (DESIGN: errors and
+ * partial results). A cut or aborted transfer whose answer is usable is a
+ * WARNING, anything else an ERROR; the message says what happened first,
+ * e.g. "transfer cut off: Timeout was reached (28) after 700 bytes", then
+ * what the provider or the decoder said. An HTTP error keeps the provider's
+ * message first. The curl code and text also go to metadata. */
+static void queue_transfer_status(struct lt_generation *g, const struct lt_call *c)
+{
+    char what[192];
+    const char *how = c->resp_total == 0 ? "transfer failed" : "transfer cut off";
+    if (c->curl_code == CURLE_ABORTED_BY_CALLBACK || (c->curl_code == CURLE_WRITE_ERROR && c->write_refused))
+        how = "transfer aborted by the program";
+    const char *err = c->curl_error[0] ? c->curl_error : "curl error";
+    if (c->resp_total)
+        snprintf(what, sizeof what, "%s: %.96s (%d) after %llu bytes", how, err, c->curl_code,
+                 (unsigned long long)c->resp_total);
+    else
+        snprintf(what, sizeof what, "%s: %.96s (%d)", how, err, c->curl_code);
+
+    char *said = g->status_message; /* the provider's or the decoder's word */
+    g->status_message = NULL;
+    if (g->level == LT_LEVEL_ERROR || c->http_status >= 400) {
+        if (said)
+            lt_generation_set_status(g, LT_LEVEL_ERROR, "%s; %s", said, what);
+        else if (c->http_status >= 400)
+            lt_generation_set_status(g, LT_LEVEL_ERROR, "HTTP %ld; %s", c->http_status, what);
+        else
+            lt_generation_set_status(g, LT_LEVEL_ERROR, "%s", what);
+    } else {
+        enum lt_level level = queue_usable(g, c->http_status) ? LT_LEVEL_WARNING : LT_LEVEL_ERROR;
+        lt_generation_set_status(g, level, "%s%s%s", what, said ? "; " : "", said ? said : "");
+    }
+    lt_free(said);
+
+    char num[16];
+    snprintf(num, sizeof num, "%d", c->curl_code);
+    lt_generation_add_meta(g, "curl_code", lt_strdup(num));
+    if (c->curl_error[0])
+        lt_generation_add_meta(g, "curl_error", lt_strndup(c->curl_error, sizeof c->curl_error));
+}
+
 /* ------------------------------------------------------------ rendering */
 
 /* Parses call c and appends its span to out. LT_ERR_SKIP when the body shows
@@ -362,11 +419,20 @@ static enum lt_rc queue_render_span(const struct lt_config *cfg, const struct lt
     if (rc == LT_OK && zwarn && g.level != LT_LEVEL_ERROR)
         lt_generation_set_status(&g, LT_LEVEL_WARNING, "response body is %.31s-encoded: %s", enc,
                                  zwarn);
+    /* The transfer's verdict is decided here, once, into the generation:
+     * event.c gets a view of the call without the curl code, so it does
+     * not judge the level again. */
+    struct lt_call view = *c;
+    if (rc == LT_OK && c->curl_code != 0) {
+        queue_transfer_status(&g, c);
+        view.curl_code = 0;
+        view.curl_error[0] = '\0';
+    }
     if (rc == LT_OK) {
         char span_id[17];
         lt_trace_new_span_id(span_id);
         size_t mark = out->len;
-        rc = lt_event_generation(out, cfg, proc, c, &g, span_id);
+        rc = lt_event_generation(out, cfg, proc, &view, &g, span_id);
         if (rc != LT_OK)
             queue_buf_restore(out, mark);
     }

@@ -1,8 +1,8 @@
 #!/usr/bin/python3
 """servers.py — the local servers the integration tests and the demo talk to.
 
-Owns two loopback servers, both on 127.0.0.1, port 0 by default, HTTP or
-HTTPS (certificate from testca.py):
+Owns two loopback servers, on 127.0.0.1 (or any loopback address given as
+host), port 0 by default, HTTP or HTTPS (certificate from testca.py):
 
   ProviderServer  replays recorded provider exchanges: the case directory
                   (meta.json: status, content_type, format; response.body)
@@ -11,8 +11,11 @@ HTTPS (certificate from testca.py):
                   "/v1/chat/completions" -> case), else the default case.
                   Streams (format sse / ndjson / json-array-stream /
                   aws-eventstream) go out chunked in seeded random pieces of
-                  1-97 bytes, each flushed. Every request (method, path,
-                  headers, body) is kept and appended to a JSONL file.
+                  1-97 bytes, each flushed; plain JSON in one write with a
+                  Content-Length (split=True: every body in pieces; framing:
+                  force chunked or Content-Length, or pick one per request).
+                  Every request (method, path, headers, body) is kept and
+                  appended to a JSONL file.
   OtlpReceiver    records every POST (one NNNN.body and one NNNN.headers file,
                   'Name: value' lines as validate-otlp --headers reads them)
                   and answers 200 {}. Modes: ok, 500 (records, answers 500),
@@ -28,8 +31,12 @@ of them until SIGTERM/SIGINT and prints one JSON line with its port:
 Case directories are looked up in tests/fixtures/ (local cases), then in
 ../shared/fixtures/ (LLMTAP_FIXTURES overrides). Standard library only.
 Request headers a test may send to the provider: X-Case, X-Delay-Ms (wait
-before answering), X-Seed (chunk split seed), X-Encoding: gzip (send the body
-gzip-compressed with Content-Encoding: gzip, whatever Accept-Encoding says).
+before answering), X-Seed (chunk split seed), X-Encoding: gzip | deflate
+(zlib-wrapped) | deflate-raw (raw deflate, sent as "deflate" as some servers
+do) | br | zstd (send the body so encoded, with that Content-Encoding,
+whatever Accept-Encoding says), X-Framing: chunked | length (how the body
+is delimited), X-Fault (what goes wrong after N bytes of the, possibly
+encoded, body are sent; see FAULTS).
 """
 import base64
 import gzip
@@ -38,7 +45,9 @@ import json
 import os
 import random
 import socket
+import struct
 import sys
+import zlib
 import tempfile
 import threading
 import time
@@ -52,6 +61,17 @@ if not os.path.isdir(SHARED_FIXTURES):
     SHARED_FIXTURES = "/work/shared/fixtures"
 
 STREAM_FORMATS = ("sse", "ndjson", "json-array-stream", "aws-eventstream")
+FRAMINGS = ("chunked", "length", "random")
+# X-Fault / fault= "KIND@N": after N body bytes are written and flushed,
+#   stall  stop writing; wait (up to STALL_MAX s) until the client hangs up
+#   reset  abort the connection (SO_LINGER 0: the client gets a TCP RST)
+#   close  close it cleanly, body incomplete (short of Content-Length, or
+#          no last chunk)
+#   end    the body is only its first N bytes, properly delimited (a
+#          Content-Length of N, or the last chunk): a clean but early end
+FAULTS = ("stall", "reset", "close", "end")
+STALL_MAX = 30
+ENCODINGS = ("gzip", "deflate", "deflate-raw", "br", "zstd")
 PIECE_MIN, PIECE_MAX = 1, 97
 # A read of a request body never waits longer than this (a stuck client).
 SOCKET_TIMEOUT = 30
@@ -78,6 +98,36 @@ def load_case(case, dirs=None):
     with open(os.path.join(d, "response.body"), "rb") as f:
         body = f.read()
     return meta, body
+
+
+def encode(payload, coding):
+    """(body, Content-Encoding value) of payload encoded as coding (one of
+    ENCODINGS). Deterministic bytes. br and zstd need python3-brotli and
+    python3-zstandard (scripts/install-deps.sh)."""
+    if coding == "gzip":
+        return gzip.compress(payload, mtime=0), "gzip"
+    if coding == "deflate":
+        return zlib.compress(payload), "deflate"
+    if coding == "deflate-raw":
+        z = zlib.compressobj(6, zlib.DEFLATED, -zlib.MAX_WBITS)
+        return z.compress(payload) + z.flush(), "deflate"
+    if coding == "br":
+        import brotli
+        return brotli.compress(payload), "br"
+    if coding == "zstd":
+        import zstandard
+        return zstandard.ZstdCompressor().compress(payload), "zstd"
+    raise ValueError("unknown encoding %r" % coding)
+
+
+def parse_fault(text):
+    """'reset@120' -> ('reset', 120); None/'' -> None."""
+    if not text:
+        return None
+    kind, _, n = text.partition("@")
+    if kind not in FAULTS:
+        raise ValueError("fault must be one of %s, got %r" % (FAULTS, text))
+    return kind, int(n or 0)
 
 
 def read_body(handler):
@@ -147,8 +197,10 @@ class _Base:
     """Start/stop plumbing shared by both servers."""
     scheme = "http"
 
+    host = "127.0.0.1"
+
     def _serve(self, handler, port, tls):
-        self.httpd = _Server(("127.0.0.1", port), handler)
+        self.httpd = _Server((self.host, port), handler)
         self.httpd.owner = self
         if tls is not None:
             self.httpd.ssl_context = tls.server_context()
@@ -160,7 +212,7 @@ class _Base:
 
     @property
     def url(self):
-        return "%s://127.0.0.1:%d" % (self.scheme, self.port)
+        return "%s://%s:%d" % (self.scheme, self.host, self.port)
 
     def __enter__(self):
         return self
@@ -203,14 +255,25 @@ class _ProviderHandler(_Quiet, http.server.BaseHTTPRequestHandler):
         status = int(meta.get("status", 200))
         ctype = meta.get("content_type")
         stream = meta.get("format") in STREAM_FORMATS
-        gz = (self.headers.get("X-Encoding") or "").lower() == "gzip"
-        if gz:
-            payload = gzip.compress(payload, mtime=0)  # deterministic bytes
+        rng = random.Random("%s:%s" % (self.headers.get("X-Seed") or srv.seed, case))
+        coding = (self.headers.get("X-Encoding") or srv.encoding or "").lower()
+        content_encoding = None
+        if coding:
+            payload, content_encoding = encode(payload, coding)
+        framing = (self.headers.get("X-Framing") or srv.framing or "").lower()
+        if framing == "random":
+            framing = rng.choice(("chunked", "length"))
+        if not framing:
+            framing = "chunked" if stream else "length"
+        fault = parse_fault(self.headers.get("X-Fault")) or srv.fault
+        if fault and fault[0] == "end":
+            payload, fault = payload[:fault[1]], None
+        split = stream or srv.split
         self.send_response(status)
         if ctype:
             self.send_header("Content-Type", ctype)
-        if gz:
-            self.send_header("Content-Encoding", "gzip")
+        if content_encoding:
+            self.send_header("Content-Encoding", content_encoding)
         self.send_header("x-request-id", "req_llmtap_" + case.replace("/", "_"))
         for k, v in (meta.get("response_headers") or {}).items():
             self.send_header(k, v)
@@ -218,25 +281,57 @@ class _ProviderHandler(_Quiet, http.server.BaseHTTPRequestHandler):
             self.send_header("Content-Length", str(len(payload)))
             self.end_headers()
             return
-        if not stream:
+        chunked = framing == "chunked"
+        if chunked:
+            self.send_header("Transfer-Encoding", "chunked")
+        else:
             self.send_header("Content-Length", str(len(payload)))
-            self.end_headers()
+        if stream:
+            self.send_header("Cache-Control", "no-cache")
+        self.end_headers()
+        if not split and not chunked and not fault:
             self.wfile.write(payload)
             return
-        self.send_header("Transfer-Encoding", "chunked")
-        self.send_header("Cache-Control", "no-cache")
-        self.end_headers()
         self.wfile.flush()
-        rng = random.Random("%s:%s" % (self.headers.get("X-Seed") or srv.seed, case))
+        limit = len(payload) if not fault else min(fault[1], len(payload))
         i = 0
-        while i < len(payload):
-            n = rng.randint(PIECE_MIN, PIECE_MAX)
-            piece = payload[i:i + n]
-            i += n
-            self.wfile.write(b"%x\r\n%s\r\n" % (len(piece), piece))
+        while i < limit:
+            n = rng.randint(PIECE_MIN, PIECE_MAX) if split else limit - i
+            piece = payload[i:min(i + n, limit)]
+            i += len(piece)
+            self.wfile.write(b"%x\r\n%s\r\n" % (len(piece), piece) if chunked else piece)
             self.wfile.flush()
-        self.wfile.write(b"0\r\n\r\n")
-        self.wfile.flush()
+        if fault:
+            self._fault(fault[0])
+            return
+        if chunked:
+            self.wfile.write(b"0\r\n\r\n")
+            self.wfile.flush()
+
+    def _fault(self, kind):
+        """The connection goes wrong as X-Fault asked; the handler then ends."""
+        self.close_connection = True
+        sock = self.connection
+        if kind == "stall":
+            # Wait for the client to give up (it closes: recv returns).
+            sock.settimeout(STALL_MAX)
+            try:
+                while sock.recv(4096):
+                    pass
+            except OSError:
+                pass
+            return
+        if kind == "reset":
+            # Let the client read what was sent before the RST arrives.
+            time.sleep(0.2)
+            try:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            except OSError:
+                pass
+        try:
+            sock.close()
+        except OSError:
+            pass
 
     def _plain(self, status, ctype, data):
         self.send_response(status)
@@ -252,16 +347,31 @@ class _ProviderHandler(_Quiet, http.server.BaseHTTPRequestHandler):
 class ProviderServer(_Base):
     """Replays recorded cases. tls: a testca.TestCA or None. record: JSONL
     path (default: a file in a temp dir, see .record). routes: dict of
-    'METHOD /path' or '/path' -> case. Each request is in .requests (dicts
-    with method, path, headers [[name, value]...], body (str, UTF-8 with
-    replacement), body_b64, case)."""
+    'METHOD /path' or '/path' -> case. host: the loopback address to listen
+    on (any 127.x.y.z). split: write every body, not only streams, in
+    seeded random pieces. framing: 'chunked', 'length' or 'random' (one of
+    the two per request, seeded) for every body (default: chunked streams,
+    Content-Length JSON). encoding: one of ENCODINGS for every body. fault:
+    'KIND@N' for every request (FAULTS). Request headers override these.
+    Each request is in .requests (dicts with method, path, headers [[name,
+    value]...], body (str, UTF-8 with replacement), body_b64, case)."""
 
     def __init__(self, tls=None, record=None, routes=None, default_case=None, seed=1,
-                 port=0, dirs=None):
+                 port=0, dirs=None, host="127.0.0.1", split=False, framing=None, encoding=None,
+                 fault=None):
         self.routes = dict(routes or {})
         self.default_case = default_case
         self.seed = seed
         self.dirs = dirs
+        self.split = split
+        if framing is not None and framing not in FRAMINGS:
+            raise ValueError("framing must be one of %s" % (FRAMINGS,))
+        self.framing = framing
+        if encoding is not None and encoding not in ENCODINGS:
+            raise ValueError("encoding must be one of %s" % (ENCODINGS,))
+        self.encoding = encoding
+        self.fault = parse_fault(fault)
+        self.host = host
         self.record = record or os.path.join(tempfile.mkdtemp(prefix="llmtap-provider-"), "requests.jsonl")
         self.requests = []
         self.count = 0

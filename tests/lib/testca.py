@@ -1,8 +1,9 @@
 """testca.py — a throw-away certificate authority for the local TLS servers.
 
 Owns: generating, with the `openssl` command, a CA and one server
-certificate valid for localhost, 127.0.0.1 and every host the recorded
-fixtures talk to (api.openai.com, ...), so that
+certificate valid for localhost, 127.0.0.1, every host the recorded
+fixtures talk to (api.openai.com, ...) and any more names a suite asks
+for, so that
 
     curl --resolve api.openai.com:443:127.0.0.1 --cacert ca.pem https://api.openai.com:PORT/...
 
@@ -36,18 +37,30 @@ class TestCA:
     """Files: ca_pem (CA certificate), cert_pem + key_pem (server pair).
 
     TestCA(dirname) creates the files in dirname (a new temp dir if None);
-    existing files there are reused, so a suite can share one CA."""
+    existing files there are reused, so a suite can share one CA.
+    hosts: more DNS names for the server certificate (e.g. every host of
+    the fixtures); files made for another list are made anew."""
 
-    def __init__(self, dirname=None):
+    def __init__(self, dirname=None, hosts=()):
         self.dir = dirname or tempfile.mkdtemp(prefix="llmtap-ca-")
         os.makedirs(self.dir, exist_ok=True)
         self.ca_pem = os.path.join(self.dir, "ca.pem")
         self.ca_key = os.path.join(self.dir, "ca.key")
         self.cert_pem = os.path.join(self.dir, "server.pem")
         self.key_pem = os.path.join(self.dir, "server.key")
+        self.hosts = HOSTS + tuple(sorted(set(hosts) - set(HOSTS)))
+        names = os.path.join(self.dir, "hosts.txt")
+        made_for = None
+        if os.path.exists(names):
+            with open(names) as f:
+                made_for = tuple(f.read().split())
+        elif not hosts:
+            made_for = HOSTS  # made before hosts.txt existed: the fixed list
         if not (os.path.exists(self.ca_pem) and os.path.exists(self.cert_pem)
-                and os.path.exists(self.key_pem)):
+                and os.path.exists(self.key_pem)) or made_for != self.hosts:
             self._generate()
+            with open(names, "w") as f:
+                f.write("\n".join(self.hosts) + "\n")
 
     def _openssl(self, *args):
         r = subprocess.run(("openssl",) + args, cwd=self.dir, stdin=subprocess.DEVNULL,
@@ -60,7 +73,7 @@ class TestCA:
                       "-keyout", "ca.key", "-out", "ca.pem", "-subj", "/CN=llmtap test CA",
                       "-addext", "basicConstraints=critical,CA:TRUE",
                       "-addext", "keyUsage=critical,keyCertSign,cRLSign")
-        san = ",".join(["DNS:" + h for h in HOSTS] + ["IP:" + i for i in IPS])
+        san = ",".join(["DNS:" + h for h in self.hosts] + ["IP:" + i for i in IPS])
         ext = os.path.join(self.dir, "server.ext")
         with open(ext, "w") as f:
             f.write("basicConstraints=CA:FALSE\n"

@@ -496,6 +496,78 @@ static void queue_should_inflate_a_response_libcurl_left_compressed(void)
     export_cleanup();
 }
 
+/* Renders chat_plain's call ended by libcurl with `code` after `got` of its
+ * response bytes; returns the export body (malloc'd), checked valid. */
+static char *render_ended(size_t got, int code, const char *err, bool refused, long status)
+{
+    struct lt_call *c = make_call();
+    c->resp.len = got;
+    c->resp_total = got;
+    c->curl_code = code;
+    snprintf(c->curl_error, sizeof c->curl_error, "%s", err);
+    c->write_refused = refused;
+    c->http_status = status;
+    struct lt_buf b;
+    lt_buf_init(&b, 0);
+    CHECK_INT(lt_queue_render_call(c, &b), LT_OK);
+    lt_call_free(c);
+    CHECK(export_validate(b.data, b.len, NULL) == 0);
+    char *out = strdup(b.data);
+    lt_buf_free(&b);
+    return out;
+}
+
+#define ATTR_S(k, v) "{\"key\":\"" k "\",\"value\":{\"stringValue\":\"" v
+
+static void queue_should_judge_a_failed_transfer_by_what_arrived(void)
+{
+    env_jsonl(NULL, NULL);
+    make_call(); /* loads the fixture */
+    char want[256];
+    /* the whole answer, then a timeout: usable, a warning */
+    char *b = render_ended(fx_resp_len, 28, "Timeout was reached", false, 200);
+    snprintf(want, sizeof want, ATTR_S("langfuse.observation.status_message",
+             "transfer cut off: Timeout was reached (28) after %zu bytes"), fx_resp_len);
+    CHECKF(strstr(b, want) != NULL, "%s", b);
+    CHECK(strstr(b, ATTR_S("langfuse.observation.level", "WARNING")) != NULL);
+    CHECK(strstr(b, ATTR_S("langfuse.observation.metadata.curl_code", "28")) != NULL);
+    CHECK(strstr(b, ATTR_S("langfuse.observation.metadata.curl_error", "Timeout was reached")) != NULL);
+    CHECK(strstr(b, JOKE) != NULL);
+    CHECK(strstr(b, "\"status\":{\"code\":0}") != NULL);
+    free(b);
+    /* half a JSON body: nothing usable, an error */
+    b = render_ended(fx_resp_len / 2, 18, "Transferred a partial file", false, 200);
+    snprintf(want, sizeof want, ATTR_S("langfuse.observation.status_message",
+             "transfer cut off: Transferred a partial file (18) after %zu bytes"), fx_resp_len / 2);
+    CHECKF(strstr(b, want) != NULL, "%s", b);
+    CHECK(strstr(b, ATTR_S("langfuse.observation.level", "ERROR")) != NULL);
+    CHECK(strstr(b, "\"status\":{\"code\":2,\"message\":\"transfer cut off: ") != NULL);
+    free(b);
+    /* nothing at all */
+    b = render_ended(0, 7, "Couldn't connect to server", false, 0);
+    CHECKF(strstr(b, ATTR_S("langfuse.observation.status_message",
+                   "transfer failed: Couldn't connect to server (7)\"")) != NULL, "%s", b);
+    CHECK(strstr(b, ATTR_S("langfuse.observation.level", "ERROR")) != NULL);
+    free(b);
+    /* the program's write callback refused bytes */
+    b = render_ended(fx_resp_len, 23, "Failed writing received data to disk/application", true, 200);
+    CHECKF(strstr(b, ATTR_S("langfuse.observation.status_message", "transfer aborted by the program: Failed "
+                   "writing received data to disk/application (23) after ")) != NULL, "%s", b);
+    CHECK(strstr(b, ATTR_S("langfuse.observation.level", "WARNING")) != NULL);
+    free(b);
+    /* 23 without a refusal is not the program's choice */
+    b = render_ended(fx_resp_len, 23, "Failed writing received data to disk/application", false, 200);
+    CHECK(strstr(b, "transfer cut off: Failed writing") != NULL);
+    free(b);
+    /* an HTTP error keeps the status first and stays an error */
+    b = render_ended(0, 22, "HTTP response code said error", false, 500);
+    CHECKF(strstr(b, ATTR_S("langfuse.observation.status_message",
+                   "HTTP 500; transfer failed: HTTP response code said error (22)")) != NULL, "%s", b);
+    CHECK(strstr(b, ATTR_S("langfuse.observation.level", "ERROR")) != NULL);
+    free(b);
+    export_cleanup();
+}
+
 #define PUSHERS 8
 #define PER_PUSHER 50
 
@@ -1168,6 +1240,7 @@ static void queue_fork_should_not_deadlock_while_threads_push(void)
 static const struct tap_case cases[] = {
     TAP(queue_render_call_should_produce_a_valid_export_body),
     TAP(queue_should_inflate_a_response_libcurl_left_compressed),
+    TAP(queue_should_judge_a_failed_transfer_by_what_arrived),
     TAP(queue_should_export_every_call_pushed_from_8_threads),
     TAP(queue_should_send_when_flush_at_spans_wait),
     TAP(queue_should_send_after_the_flush_interval),
