@@ -840,29 +840,24 @@ static void anthropic_stream_end(struct lt_anthropic_call *a, const struct lt_pa
         lt_generation_set_status(g, LT_LEVEL_ERROR, "HTTP %ld", e->http_status);
         a->error = true;
     }
+    const char *cut = e->complete ? "" : "; transfer incomplete";
+    /* an error says itself why the stream stopped */
+    if (!a->error && a->message_events && !a->stopped)
+        ANTHROPIC_WARN(g, "stream ended before message_stop: kept what %llu events said (%llu bytes%s)", a->events,
+                       e->bytes, cut);
+    else if (!a->error && !a->message_events && a->completion_events && !a->stop_reason)
+        ANTHROPIC_WARN(g, "stream ended without a stop_reason: kept what %llu events said (%llu bytes%s)", a->events,
+                       e->bytes, cut);
+    else if (!a->error && !a->message_events && !a->completion_events)
+        ANTHROPIC_WARN(g, "stream holds no message or completion events (%llu events, %llu bytes%s)", a->events,
+                       e->bytes, cut);
+    /* after the end: a missing end says more than a bad event (often the cut one) */
     if (a->bad_events)
         ANTHROPIC_WARN(g, "%llu of %llu stream events are not JSON (%llu bytes)", a->bad_events, a->events,
                        e->bytes);
     if (e->frames_skipped)
         ANTHROPIC_WARN(g, "%llu stream events over the %zu-byte cap were skipped (%llu bytes)", e->frames_skipped,
                        (size_t)LT_FRAME_CAP, e->bytes);
-    if (a->error)
-        return; /* the error says why the stream stopped */
-    const char *cut = e->complete ? "" : "; transfer incomplete";
-    if (a->message_events) {
-        if (!a->stopped)
-            ANTHROPIC_WARN(g, "stream ended before message_stop: kept what %llu events said (%llu bytes%s)",
-                           a->events, e->bytes, cut);
-    } else if (a->completion_events) {
-        if (!a->stop_reason)
-            ANTHROPIC_WARN(g, "stream ended without a stop_reason: kept what %llu events said (%llu bytes%s)",
-                           a->events, e->bytes, cut);
-    } else if (a->events == 0) {
-        ANTHROPIC_WARN(g, "stream holds no events (%llu bytes%s)", e->bytes, cut);
-    } else {
-        ANTHROPIC_WARN(g, "stream holds no message or completion events (%llu events, %llu bytes%s)", a->events,
-                       e->bytes, cut);
-    }
 }
 
 static void anthropic_sort(struct lt_anthropic_call *a)
