@@ -743,7 +743,8 @@ static void anthropic_event(struct lt_anthropic_call *a, struct lt_generation *g
     } else if (strcmp(type, "message_stop") == 0) {
         a->message_events = true;
         a->stopped = true;
-    } else if (strcmp(type, "completion") == 0) {
+    } else if (strcmp(type, "completion") == 0 || (!*type && anthropic_child(ev, "completion"))) {
+        /* Bedrock's legacy chunks are the same object without its type */
         a->completion_events = true;
         anthropic_object(a, g, ev);
     } else if (strcmp(type, "error") == 0 || error_event) {
