@@ -20,6 +20,9 @@
 #include "framing.h"
 #include "generation.h"
 
+/* A payload that is not JSON is quoted up to this many bytes. */
+#define BEDROCK_INVOKE_QUOTE 200
+
 struct bedrock_invoke {
     struct lt_anthropic_call *call;
     char *model_id;     /* from the URL, percent-decoded; NULL when absent */
@@ -247,11 +250,19 @@ static void bedrock_invoke_frame(void *state, struct lt_generation *g, const str
     struct bedrock_invoke *b = state;
     if (bedrock_invoke_str_is(f->message_type, f->message_type_len, "exception") ||
         bedrock_invoke_str_is(f->message_type, f->message_type_len, "error")) {
-        /* {"message": "..."}; the exception's name is the event */
+        /* An exception's payload is {"message": ...} and its name the
+         * event; an error message has its :error-message header as data. */
         cJSON *j = f->len ? lt_cj.ParseWithLength(f->data, f->len) : NULL;
         const char *msg = lt_json_str(j, "message");
         if (!msg)
             msg = lt_json_str(j, "Message");
+        char text[BEDROCK_INVOKE_QUOTE + 1];
+        if (!msg && !j && f->len) {
+            size_t n = f->len < BEDROCK_INVOKE_QUOTE ? f->len : BEDROCK_INVOKE_QUOTE;
+            memcpy(text, f->data, n);
+            text[n] = '\0'; /* a character cut here becomes U+FFFD in the status */
+            msg = text;
+        }
         char type[96];
         size_t tl = f->event_len < sizeof type - 1 ? f->event_len : sizeof type - 1;
         memcpy(type, f->event, tl);
