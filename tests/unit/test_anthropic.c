@@ -772,6 +772,14 @@ static void bedrock_invoke_should_read_event_stream_chunks(void)
     CHECK_STR(c.g.model, "us.anthropic.claude-3-5-sonnet-20240620-v1:0"); /* from the path */
     lt_generation_free(&c.g);
 
+    /* an error message: the framer gives :error-code as event, :error-message as data */
+    br_start(&c, BEDROCK_STREAM, req, 200);
+    br_frame(&c, "error", "InternalFailure", "The stream broke \xE2\x82");
+    br_end(&c, true);
+    CHECK(c.g.level == LT_LEVEL_ERROR);
+    CHECK_STR(c.g.status_message, "InternalFailure: The stream broke \xEF\xBF\xBD");
+    lt_generation_free(&c.g);
+
     /* a legacy body streamed: usage only from Bedrock's metrics */
     const char *lreq = "{\"anthropic_version\":\"bedrock-2023-05-31\",\"prompt\":\"\\n\\nHuman: hi\\n\\nAssistant:\","
                        "\"max_tokens_to_sample\":50}";
