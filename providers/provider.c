@@ -32,10 +32,7 @@
 #pragma weak lt_openai_responses_ops
 #pragma weak lt_openai_completions_ops
 #pragma weak lt_openai_embeddings_ops
-#pragma weak lt_anthropic_messages_ops
-#pragma weak lt_anthropic_complete_ops
 #pragma weak lt_gemini_ops
-#pragma weak lt_bedrock_invoke_ops
 #pragma weak lt_ollama_chat_ops
 #pragma weak lt_ollama_generate_ops
 
