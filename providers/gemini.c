@@ -71,6 +71,7 @@ struct gemini_call {
     char *url_model;    /* models/{m}: in the path, the model of last resort */
     bool stream;        /* :streamGenerateContent */
     bool sse;           /* ?alt=sse */
+    long status;        /* HTTP status */
     struct gemini_cand *cands;
     int n_cands, cap_cands;
     char *model, *id, *tier, *traffic, *block_reason, *block_message;
@@ -344,6 +345,7 @@ static enum lt_rc gemini_request(const struct lt_parse_in *in, struct lt_generat
     if (j)
         lt_cj.Delete(j);
     gemini_read_url(o, in->url);
+    o->status = in->http_status;
     g->stream = o->stream;
     if (o->oom) {
         gemini_free(o);
@@ -365,9 +367,11 @@ static int gemini_framing(void *state, const char *content_type, int first)
         return LT_FRAMING_NONE;       /* generateContent, or an error answer */
     if (content_type && strcasestr(content_type, "text/event-stream"))
         return LT_FRAMING_SSE;
-    if (first == 'd' || first == ':' || (o->sse && first != '<'))
+    if (first == 'd' || first == ':')
         return LT_FRAMING_SSE;
-    return LT_FRAMING_NONE;
+    if (o->status >= 400)
+        return LT_FRAMING_NONE; /* an error page, quoted whole */
+    return o->sse ? LT_FRAMING_SSE : LT_FRAMING_NONE;
 }
 
 static struct gemini_cand *gemini_cand_at(struct gemini_call *o, int index)

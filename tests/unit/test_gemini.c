@@ -402,10 +402,12 @@ static void gemini_should_report_errors_without_secrets(void)
           "invalid authentication credentials", NULL },
         { 404, "text/html", "<html>\n\n<b>404.</b>   Not Found</html>", "HTTP 404: <html> <b>404.</b> Not Found</html>",
           NULL },
+        { 503, "text/plain", "upstream connect error or disconnect/reset before headers",
+          "HTTP 503: upstream connect error", NULL },
     };
     for (size_t i = 0; i < TAP_N(t); i++) {
         for (size_t step = 0; step < 3; step++) {
-            struct xin x = { i % 2 ? GSTREAM "?key=AIzaSyQUERYSECRETQUERYSECRETQUERYSECR" : url, REQ, t[i].status,
+            struct xin x = { i % 2 || t[i].status == 503 ? GSTREAM "?alt=sse&key=AIzaSyQUERYSECRETQUERYSECRETQUERYSECR" : url, REQ, t[i].status,
                              t[i].ct, t[i].body, step * 5, false };
             struct lt_generation g;
             CHECK(xrun(&x, &g) == LT_OK);
