@@ -32,9 +32,6 @@
 #pragma weak lt_openai_responses_ops
 #pragma weak lt_openai_completions_ops
 #pragma weak lt_openai_embeddings_ops
-#pragma weak lt_gemini_ops
-#pragma weak lt_ollama_chat_ops
-#pragma weak lt_ollama_generate_ops
 
 /* ---- URLs ---------------------------------------------------------------- */
 
