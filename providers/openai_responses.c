@@ -662,6 +662,20 @@ static void resp_assemble(struct resp_call *r, struct lt_generation *g)
     lt_openai_meta(g, "incomplete_reason", r->incomplete, &r->oom);
     lt_openai_meta(g, "azure_deployment", lt_openai_azure_deployment(g, r->deployment, r->azure), &r->oom);
 
+    /* output_json first: the tool calls below take the items' strings */
+    if (r->n_items) {
+        struct lt_buf out;
+        lt_buf_init(&out, 0);
+        lt_buf_addc(&out, '[');
+        for (int i = 0; i < r->n_items; i++) {
+            if (i)
+                lt_buf_addc(&out, ',');
+            resp_item_json(&out, &r->items[i]);
+        }
+        lt_buf_addc(&out, ']');
+        g->output_json = lt_openai_steal(&out, &r->oom);
+        lt_buf_free(&out);
+    }
     g->output_text = resp_join(r, resp_pick_text);
     g->reasoning_text = resp_join(r, resp_pick_reasoning);
     int calls = 0;
@@ -682,19 +696,6 @@ static void resp_assemble(struct resp_call *r, struct lt_generation *g)
             if (!(tc->arguments = lt_generation_strdup_utf8(it->text.data ? it->text.data : "", it->text.len)))
                 r->oom = true;
         }
-    }
-    if (r->n_items) {
-        struct lt_buf out;
-        lt_buf_init(&out, 0);
-        lt_buf_addc(&out, '[');
-        for (int i = 0; i < r->n_items; i++) {
-            if (i)
-                lt_buf_addc(&out, ',');
-            resp_item_json(&out, &r->items[i]);
-        }
-        lt_buf_addc(&out, ']');
-        g->output_json = lt_openai_steal(&out, &r->oom);
-        lt_buf_free(&out);
     }
     if (r->has_usage)
         lt_openai_usage_details(&r->usage, g);
