@@ -381,7 +381,7 @@ static void openai_choice(struct openai_call *o, const cJSON *el, bool streamed)
     if (!ch)
         return;
     for (const cJSON *c = el->child; c; c = c->next) {
-        if (openai_key(c, "delta") || openai_key(c, "message")) {
+        if (!o->text_api && (openai_key(c, "delta") || openai_key(c, "message"))) {
             if (openai_is(c, cJSON_Object))
                 openai_message(o, ch, c, streamed);
         } else if (openai_key(c, "finish_reason")) {

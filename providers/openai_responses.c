@@ -341,14 +341,21 @@ static bool resp_is(const char *type, const char *name)
     return strcmp(type, name) == 0;
 }
 
-/* An error event: {"type":"error","message":...} or {"error":{...}}. */
+/* An error event: flat ({"type":"error","code":...,"message":...}) or
+ * nested ({"type":"error","error":{...}}). Its `type` names the event, not
+ * the error, so it never stands in for a message. */
 static void resp_error_event(struct resp_call *r, struct lt_generation *g, const cJSON *ev)
 {
     const cJSON *err = openai_child(ev, "error");
-    bool said = (openai_is(err, cJSON_Object) || openai_is(err, cJSON_String)) && lt_openai_error_object(g, err);
-    if (!said)
-        said = lt_openai_error_object(g, ev);
-    if (!said)
+    const char *msg = openai_str(openai_child(ev, "message"));
+    const char *code = openai_str(openai_child(ev, "code"));
+    if ((openai_is(err, cJSON_Object) || openai_is(err, cJSON_String)) && lt_openai_error_object(g, err))
+        ; /* said */
+    else if (msg && *msg)
+        lt_generation_set_status(g, LT_LEVEL_ERROR, "%s", msg);
+    else if (code && *code)
+        lt_generation_set_status(g, LT_LEVEL_ERROR, "error event in the response stream: %s", code);
+    else
         lt_generation_set_status(g, LT_LEVEL_ERROR, "error event in the response stream");
     r->error = true;
 }
