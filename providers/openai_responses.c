@@ -485,21 +485,17 @@ static void resp_frame(void *state, struct lt_generation *g, const struct lt_fra
 
 /* ---- the end ------------------------------------------------------------------ */
 
-/* What the final status says: failed is an error, a cut answer a warning. */
+/* What the final status says. Failed is an error. Incomplete (stopped by
+ * max_output_tokens or content_filter) and cancelled are how the answer
+ * ended, as chat's finish_reason "length" is: level DEFAULT, as the fixtures
+ * README defines levels (ERROR for HTTP >= 400 or an error in the stream);
+ * finish_reason and the incomplete_reason metadata say it. */
 static void resp_status_level(struct resp_call *r, struct lt_generation *g)
 {
-    if (!r->state)
-        return;
-    if (strcmp(r->state, "failed") == 0) {
+    if (r->state && strcmp(r->state, "failed") == 0) {
         if (!r->error)
             lt_generation_set_status(g, LT_LEVEL_ERROR, "response failed");
         r->error = true;
-    } else if (strcmp(r->state, "incomplete") == 0) {
-        /* the answer stopped early (max_output_tokens, content_filter): what
-         * came is kept, but it is not the whole answer */
-        OPENAI_WARN(g, "response incomplete: %s", r->incomplete ? r->incomplete : "no reason given");
-    } else if (strcmp(r->state, "cancelled") == 0) {
-        OPENAI_WARN(g, "response cancelled");
     }
 }
 
