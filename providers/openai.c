@@ -1,7 +1,10 @@
-/* openai.c — OpenAI chat completions: request (model, stream, parameters,
- * messages and tools), response as one JSON document or as an SSE stream of
- * chunks (text, reasoning, tool-call deltas per index, usage from whichever
- * chunk carries it), error bodies and error events.
+/* openai.c — OpenAI chat completions and the legacy text completions:
+ * request (model, stream, parameters, messages and tools, or the prompt),
+ * response as one JSON document or as an SSE stream of chunks (text,
+ * reasoning, tool-call deltas per index, usage from whichever chunk carries
+ * it), error bodies and error events. (Responses and embeddings live in
+ * openai_responses.c and openai_embeddings.c; what all share, in
+ * openai_common.c.)
  *
  * Owns the per-call state (struct openai_call) between lt_parser_new and
  * lt_parser_finish. Never keeps raw chunks: each chunk is parsed once, read
@@ -19,6 +22,7 @@
 #include "framing.h"
 #include "generation.h"
 #include "jscan.h"
+#include "openai_private.h"
 
 /* OpenAI allows n <= 128 choices; parallel tool calls stay far below 128.
  * Indices past these are ignored, so a hostile index cannot make us
@@ -27,8 +31,6 @@
 #define OPENAI_TOOLS_MAX 128
 /* Index of a legacy `function_call` (the pre-tools API): sorts first. */
 #define OPENAI_LEGACY_INDEX (-1)
-/* A non-JSON error body is quoted up to this many bytes. */
-#define OPENAI_ERROR_QUOTE 200
 
 struct openai_tool {
     int index;
@@ -53,16 +55,6 @@ struct openai_choice {
     int last_tool;      /* slot touched last: where an index-less delta goes */
 };
 
-enum openai_count {
-    OPENAI_PROMPT, OPENAI_COMPLETION, OPENAI_TOTAL, OPENAI_CACHED, OPENAI_CACHE_HIT,
-    OPENAI_AUDIO_IN, OPENAI_REASONING, OPENAI_AUDIO_OUT, OPENAI_NCOUNT
-};
-
-struct openai_usage {
-    unsigned has;       /* bit per enum openai_count */
-    long long v[OPENAI_NCOUNT];
-};
-
 struct openai_call {
     char *deployment;   /* Azure /openai/deployments/{d}/: the model of last resort */
     struct openai_choice *choices;
@@ -75,44 +67,16 @@ struct openai_call {
     bool error;         /* an error object or event was seen */
     unsigned long long chunks, bad_chunks;
     bool stream_req;    /* the request asked for a stream */
+    bool text_api;      /* legacy completions: choices carry `text` */
+    bool azure;         /* an Azure host: the request's model names the deployment */
     long status;        /* HTTP status */
     struct lt_buf scratch; /* the fast path's escaped strings, decoded */
     bool oom;
 };
 
-static bool openai_is(const cJSON *v, int type)
-{
-    return v && (v->type & 0xFF) == type;
-}
-
-static bool openai_key(const cJSON *c, const char *k)
-{
-    return c->string && strcmp(c->string, k) == 0;
-}
-
-static const char *openai_str(const cJSON *v)
-{
-    return openai_is(v, cJSON_String) && v->valuestring ? v->valuestring : NULL;
-}
-
-static const cJSON *openai_child(const cJSON *obj, const char *k)
-{
-    if (!openai_is(obj, cJSON_Object))
-        return NULL;
-    for (const cJSON *c = obj->child; c; c = c->next)
-        if (openai_key(c, k))
-            return c;
-    return NULL;
-}
-
 static char *openai_dup(struct openai_call *o, const char *s)
 {
-    if (!s)
-        return NULL;
-    char *d = lt_generation_strdup_utf8(s, strlen(s));
-    if (!d)
-        o->oom = true;
-    return d;
+    return lt_openai_dup(s, &o->oom);
 }
 
 /* Keeps the first non-empty value: ids and models repeat in every chunk. */
@@ -148,109 +112,41 @@ bool lt_openai_chat_path(const char *path, size_t n)
     return n >= t && memcmp(path + n - t, tail, t) == 0;
 }
 
-/* Azure names the deployment in the path; read it without copying the rest
- * of the URL (the query may carry a key). */
-static char *openai_deployment(struct openai_call *o, const char *url)
+/* "/completions" but not "/chat/completions": the chat API comes first in
+ * provider.c's table, but the shape must be exact on its own. */
+bool lt_openai_completions_path(const char *path, size_t n)
 {
-    static const char seg[] = "/openai/deployments/";
-    size_t sl = sizeof seg - 1;
-    if (!url)
-        return NULL;
-    size_t end = strcspn(url, "?#");
-    for (size_t i = 0; i + sl <= end; i++) {
-        if (memcmp(url + i, seg, sl) != 0)
-            continue;
-        size_t s = i + sl, e = s;
-        while (e < end && url[e] != '/')
-            e++;
-        if (e == s)
-            return NULL;
-        char *d = lt_generation_strdup_utf8(url + s, e - s);
-        if (!d)
-            o->oom = true;
-        return d;
-    }
-    return NULL;
+    static const char tail[] = "/completions";
+    size_t t = sizeof tail - 1;
+    return n >= t && memcmp(path + n - t, tail, t) == 0 && !lt_openai_chat_path(path, n);
 }
 
-/* Request keys that are the conversation, not sampling parameters. */
-static const char *const openai_input_keys[] = { "messages", "tools", "tool_choice", "functions", "function_call" };
-#define OPENAI_NINPUT (sizeof openai_input_keys / sizeof openai_input_keys[0])
+/* Chat: the conversation is messages and the tools offered. */
+static const char *const openai_chat_input[] = { "messages", "tools", "tool_choice", "functions", "function_call" };
+static const struct openai_request_shape openai_chat_shape = {
+    openai_chat_input, sizeof openai_chat_input / sizeof openai_chat_input[0], "messages", OPENAI_COUNT_ARRAY,
+};
 
-static char *openai_steal(struct openai_call *o, struct lt_buf *b)
-{
-    if (b->truncated) {
-        o->oom = true;
-        lt_buf_free(b);
-        return NULL;
-    }
-    return lt_buf_steal(b, NULL);
-}
-
-static void openai_read_request(struct openai_call *o, const cJSON *j, struct lt_generation *g)
-{
-    const cJSON *input[OPENAI_NINPUT] = { 0 };
-    struct lt_buf params;
-    lt_buf_init(&params, 0);
-    for (const cJSON *c = j->child; c; c = c->next) {
-        if (!c->string)
-            continue;
-        if (openai_key(c, "model")) {
-            if (!g->request_model && openai_str(c))
-                g->request_model = openai_dup(o, openai_str(c));
-            continue;
-        }
-        size_t k = 0;
-        while (k < OPENAI_NINPUT && strcmp(c->string, openai_input_keys[k]) != 0)
-            k++;
-        if (k < OPENAI_NINPUT) {
-            if (!input[k]) {
-                input[k] = c;
-                if (openai_key(c, "messages") && openai_is(c, cJSON_Array))
-                    g->n_input_messages = lt_cj.GetArraySize(c);
-            }
-            continue;
-        }
-        if (openai_key(c, "stream") && openai_is(c, cJSON_True))
-            g->stream = o->stream_req = true;
-        lt_buf_addc(&params, params.len ? ',' : '{');
-        lt_buf_json_strz(&params, c->string);
-        lt_buf_addc(&params, ':');
-        lt_provider_json_write(&params, c);
-    }
-    if (params.len) {
-        lt_buf_addc(&params, '}');
-        g->params_json = openai_steal(o, &params);
-    }
-    lt_buf_free(&params);
-
-    struct lt_buf in;
-    lt_buf_init(&in, 0);
-    for (size_t k = 0; k < OPENAI_NINPUT; k++) {
-        if (!input[k])
-            continue;
-        lt_buf_addc(&in, in.len ? ',' : '{');
-        lt_buf_json_strz(&in, openai_input_keys[k]);
-        lt_buf_addc(&in, ':');
-        lt_provider_json_write(&in, input[k]);
-    }
-    if (in.len) {
-        lt_buf_addc(&in, '}');
-        g->input_json = openai_steal(o, &in);
-    }
-    lt_buf_free(&in);
-}
+/* Legacy completions: the prompt (and the suffix of an insertion). */
+static const char *const openai_text_input[] = { "prompt", "suffix" };
+static const struct openai_request_shape openai_text_shape = {
+    openai_text_input, sizeof openai_text_input / sizeof openai_text_input[0], "prompt", OPENAI_COUNT_PROMPTS,
+};
 
 static void openai_free(void *state);
 
-static enum lt_rc openai_request(const struct lt_parse_in *in, struct lt_generation *g, void **state)
+static enum lt_rc openai_start(const struct lt_parse_in *in, struct lt_generation *g, void **state, bool text_api)
 {
     *state = NULL;
     cJSON *j = in->req && in->req_len ? lt_cj.ParseWithLength(in->req, in->req_len) : NULL;
     bool obj = openai_is(j, cJSON_Object);
     /* A host we do not know is an LLM only if the body says so. */
-    if (!in->known_host &&
-        !(obj && openai_str(openai_child(j, "model")) && openai_is(openai_child(j, "messages"), cJSON_Array))) {
+    bool confirmed = obj && openai_str(openai_child(j, "model"));
+    if (confirmed && text_api)
+        confirmed = lt_openai_count_prompts(openai_child(j, "prompt")) >= 0;
+    else if (confirmed)
+        confirmed = openai_is(openai_child(j, "messages"), cJSON_Array);
+    if (!in->known_host && !confirmed) {
         if (j)
             lt_cj.Delete(j);
         return LT_ERR_SKIP;
@@ -262,11 +158,14 @@ static enum lt_rc openai_request(const struct lt_parse_in *in, struct lt_generat
         return LT_ERR_NOMEM;
     }
     lt_buf_init(&o->scratch, 0);
+    o->text_api = text_api;
     if (obj)
-        openai_read_request(o, j, g);
+        lt_openai_read_request(j, text_api ? &openai_text_shape : &openai_chat_shape, g, &o->oom);
     if (j)
         lt_cj.Delete(j);
-    o->deployment = openai_deployment(o, in->url);
+    o->stream_req = g->stream;
+    o->deployment = lt_openai_deployment(in->url, &o->oom);
+    o->azure = in->provider && strcmp(in->provider, "azure") == 0;
     o->status = in->http_status;
     if (o->oom) {
         openai_free(o);
@@ -277,22 +176,22 @@ static enum lt_rc openai_request(const struct lt_parse_in *in, struct lt_generat
     return LT_OK;
 }
 
+static enum lt_rc openai_chat_request(const struct lt_parse_in *in, struct lt_generation *g, void **state)
+{
+    return openai_start(in, g, state, false);
+}
+
+static enum lt_rc openai_completions_request(const struct lt_parse_in *in, struct lt_generation *g, void **state)
+{
+    return openai_start(in, g, state, true);
+}
+
 /* ---- response: the pieces ------------------------------------------------- */
 
 static int openai_framing(void *state, const char *content_type, int first)
 {
     struct openai_call *o = state;
-    if (first == '{' || first == '[')
-        return LT_FRAMING_NONE; /* a JSON document, whatever the header says */
-    if (first < 0)
-        return LT_FRAMING_NONE;
-    if (content_type && strcasestr(content_type, "text/event-stream"))
-        return LT_FRAMING_SSE;
-    if (o->status >= 400)
-        return LT_FRAMING_NONE; /* an error page, quoted whole */
-    if (o->stream_req || first == 'd' || first == ':' || first == 'e' || first == 'i')
-        return LT_FRAMING_SSE;
-    return LT_FRAMING_NONE;
+    return lt_openai_framing(content_type, first, o->status, o->stream_req);
 }
 
 static struct openai_choice *openai_choice_at(struct openai_call *o, int index)
@@ -350,17 +249,6 @@ static struct openai_tool *openai_tool_at(struct openai_call *o, struct openai_c
     return t;
 }
 
-static bool openai_int(const cJSON *v, long long *out)
-{
-    if (!openai_is(v, cJSON_Number))
-        return false;
-    double d = v->valuedouble;
-    if (!(d >= -9.0e15 && d <= 9.0e15))
-        return false;
-    *out = (long long)d;
-    return true;
-}
-
 /* The function part of a tool call or a legacy function_call. */
 static void openai_function(struct openai_call *o, struct openai_tool *t, const cJSON *fn)
 {
@@ -388,7 +276,7 @@ static void openai_tool_calls(struct openai_call *o, struct openai_choice *ch, c
         const char *ids = openai_str(id);
         if (!streamed) {
             idx = pos; /* a whole message lists its calls in order */
-        } else if (!openai_int(openai_child(tc, "index"), &idx)) {
+        } else if (!lt_openai_int(openai_child(tc, "index"), &idx)) {
             /* No index: a new id starts a call, anything else continues the
              * call touched last. */
             const struct openai_tool *last = ch->last_tool >= 0 ? &ch->tools[ch->last_tool] : NULL;
@@ -486,115 +374,26 @@ static void openai_choice(struct openai_call *o, const cJSON *el, bool streamed)
     if (!openai_is(el, cJSON_Object))
         return;
     long long idx = 0;
-    openai_int(openai_child(el, "index"), &idx); /* absent: 0 */
+    lt_openai_int(openai_child(el, "index"), &idx); /* absent: 0 */
     if (idx < 0 || idx >= OPENAI_CHOICES_MAX)
         return;
     struct openai_choice *ch = openai_choice_at(o, (int)idx);
     if (!ch)
         return;
     for (const cJSON *c = el->child; c; c = c->next) {
-        if (openai_key(c, "delta") || openai_key(c, "message")) {
+        if (!o->text_api && (openai_key(c, "delta") || openai_key(c, "message"))) {
             if (openai_is(c, cJSON_Object))
                 openai_message(o, ch, c, streamed);
         } else if (openai_key(c, "finish_reason")) {
             openai_keep_last(o, &ch->finish_reason, c);
+        } else if (o->text_api && openai_key(c, "text")) {
+            const char *s = openai_str(c);
+            if (s) {
+                ch->has_content = true;
+                openai_append(o, &ch->content, s, strlen(s));
+            }
         }
     }
-}
-
-static void openai_count(struct openai_usage *u, enum openai_count k, const cJSON *v)
-{
-    long long n;
-    if (openai_int(v, &n)) {
-        u->v[k] = n;
-        u->has |= 1u << k;
-    }
-}
-
-/* A usage object replaces the one before: the final report wins. */
-static void openai_usage(struct openai_usage *u, const cJSON *obj)
-{
-    memset(u, 0, sizeof *u);
-    for (const cJSON *c = obj->child; c; c = c->next) {
-        if (openai_key(c, "prompt_tokens"))
-            openai_count(u, OPENAI_PROMPT, c);
-        else if (openai_key(c, "completion_tokens"))
-            openai_count(u, OPENAI_COMPLETION, c);
-        else if (openai_key(c, "total_tokens"))
-            openai_count(u, OPENAI_TOTAL, c);
-        else if (openai_key(c, "prompt_cache_hit_tokens"))
-            openai_count(u, OPENAI_CACHE_HIT, c);
-        else if (openai_key(c, "prompt_tokens_details")) {
-            openai_count(u, OPENAI_CACHED, openai_child(c, "cached_tokens"));
-            openai_count(u, OPENAI_AUDIO_IN, openai_child(c, "audio_tokens"));
-        } else if (openai_key(c, "completion_tokens_details")) {
-            openai_count(u, OPENAI_REASONING, openai_child(c, "reasoning_tokens"));
-            openai_count(u, OPENAI_AUDIO_OUT, openai_child(c, "audio_tokens"));
-        }
-    }
-}
-
-/* Quotes the start of a body that is not a JSON error: whitespace runs
- * become one space, the cut never splits a character. */
-static void openai_error_text(struct lt_generation *g, long status, const char *body, size_t n)
-{
-    char q[OPENAI_ERROR_QUOTE + 1];
-    size_t o = 0, i = 0;
-    for (; i < n && o < OPENAI_ERROR_QUOTE; i++) {
-        unsigned char c = (unsigned char)body[i];
-        if (c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == 0) {
-            if (o > 0 && q[o - 1] != ' ')
-                q[o++] = ' ';
-        } else {
-            q[o++] = (char)c;
-        }
-    }
-    if (i < n) { /* cut: drop a trailing sequence that lost its tail */
-        size_t k = o;
-        while (k > 0 && ((unsigned char)q[k - 1] & 0xC0) == 0x80)
-            k--;
-        if (k > 0 && (unsigned char)q[k - 1] >= 0xC0) {
-            unsigned char lead = (unsigned char)q[k - 1];
-            size_t want = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : 2;
-            if (o - (k - 1) < want)
-                o = k - 1;
-        }
-    }
-    while (o > 0 && q[o - 1] == ' ')
-        o--;
-    q[o] = '\0';
-    if (o == 0 && status)
-        lt_generation_set_status(g, LT_LEVEL_ERROR, "HTTP %ld", status);
-    else if (o == 0)
-        lt_generation_set_status(g, LT_LEVEL_ERROR, "error event in the response stream");
-    else if (status >= 400)
-        lt_generation_set_status(g, LT_LEVEL_ERROR, "HTTP %ld: %s", status, q);
-    else
-        lt_generation_set_status(g, LT_LEVEL_ERROR, "%s", q);
-}
-
-/* The message of an error object: {"message": ...}, a bare string, or what
- * its code and type say. */
-static bool openai_error_object(struct lt_generation *g, const cJSON *err)
-{
-    const char *msg = openai_str(err);
-    if (!msg) {
-        msg = openai_str(openai_child(err, "message"));
-        if (!msg)
-            msg = openai_str(openai_child(err, "error"));
-    }
-    if (msg && *msg) {
-        lt_generation_set_status(g, LT_LEVEL_ERROR, "%s", msg);
-        return true;
-    }
-    const char *code = openai_str(openai_child(err, "code"));
-    const char *type = openai_str(openai_child(err, "type"));
-    if (code || type) {
-        lt_generation_set_status(g, LT_LEVEL_ERROR, "%s%s%s", type ? type : "", type && code ? ": " : "",
-                                 code ? code : "");
-        return true;
-    }
-    return false;
 }
 
 /* A chunk or a whole answer: every top-level member read once. */
@@ -617,17 +416,17 @@ static void openai_read(struct openai_call *o, struct lt_generation *g, const cJ
             openai_keep_last(o, &o->tier, c);
         } else if (openai_key(c, "usage")) {
             if (openai_is(c, cJSON_Object)) { /* usage: null chunks say nothing */
-                openai_usage(&o->usage, c);
+                lt_openai_usage_read(&o->usage, c, false);
                 o->has_usage = true;
             }
         } else if (openai_key(c, "x_groq")) {
             const cJSON *u = openai_child(c, "usage");
             if (openai_is(u, cJSON_Object)) {
-                openai_usage(&o->groq_usage, u);
+                lt_openai_usage_read(&o->groq_usage, u, false);
                 o->has_groq_usage = true;
             }
         } else if (openai_key(c, "error")) {
-            if ((openai_is(c, cJSON_Object) || openai_is(c, cJSON_String)) && openai_error_object(g, c))
+            if ((openai_is(c, cJSON_Object) || openai_is(c, cJSON_String)) && lt_openai_error_object(g, c))
                 o->error = true;
         }
     }
@@ -1129,7 +928,8 @@ static void openai_fast_apply(struct openai_call *o, const struct openai_fast *f
 static bool openai_fast_read(struct openai_call *o, const char *d, size_t n, bool streamed)
 {
     struct openai_fast f;
-    if (!lt_jscan_fastpath() || !openai_fast_scan(&f, d, n))
+    /* the scan knows chat's members only: completions' `text` is cJSON's */
+    if (o->text_api || !lt_jscan_fastpath() || !openai_fast_scan(&f, d, n))
         return false;
     openai_fast_apply(o, &f, streamed);
     return true;
@@ -1151,13 +951,7 @@ static void openai_frame(void *state, struct lt_generation *g, const struct lt_f
         return; /* other event types (pings, ...) carry nothing we read */
     const char *d = f->data;
     size_t n = f->len;
-    while (n && (*d == ' ' || *d == '\t' || *d == '\n' || *d == '\r')) {
-        d++;
-        n--;
-    }
-    while (n && (d[n - 1] == ' ' || d[n - 1] == '\t' || d[n - 1] == '\n' || d[n - 1] == '\r'))
-        n--;
-    if (n == 0)
+    if (!lt_openai_frame_data(&d, &n))
         return;
     if (n == 6 && memcmp(d, "[DONE]", 6) == 0) {
         o->done = true;
@@ -1174,7 +968,7 @@ static void openai_frame(void *state, struct lt_generation *g, const struct lt_f
             o->error = true;
         }
     } else if (error_event) {
-        openai_error_text(g, 0, d, n);
+        lt_openai_error_text(g, 0, d, n);
         o->error = true;
     } else {
         o->bad_chunks++;
@@ -1185,13 +979,6 @@ static void openai_frame(void *state, struct lt_generation *g, const struct lt_f
 
 /* ---- response: the end ------------------------------------------------------ */
 
-/* A warning never hides an error or an earlier warning. */
-#define OPENAI_WARN(g, ...)                                                   \
-    do {                                                                   \
-        if ((g)->level == LT_LEVEL_DEFAULT)                                \
-            lt_generation_set_status((g), LT_LEVEL_WARNING, __VA_ARGS__); \
-    } while (0)
-
 static void openai_whole(struct openai_call *o, const struct lt_parse_end *e, struct lt_generation *g)
 {
     if (e->http_status < 400 && e->body_len && openai_fast_read(o, e->body, e->body_len, false)) {
@@ -1201,24 +988,8 @@ static void openai_whole(struct openai_call *o, const struct lt_parse_end *e, st
         return;
     }
     cJSON *j = e->body_len ? lt_cj.ParseWithLength(e->body, e->body_len) : NULL;
-    const cJSON *top = j;
-    if (openai_is(top, cJSON_Array)) /* [{"error": ...}] */
-        top = top->child;
     if (e->http_status >= 400) {
-        bool said = false;
-        if (openai_is(top, cJSON_Object)) {
-            const cJSON *err = openai_child(top, "error");
-            if (err)
-                said = openai_error_object(g, err);
-            if (!said)
-                said = openai_error_object(g, top); /* {"message": ...} */
-            if (!said && openai_str(openai_child(top, "detail"))) {
-                lt_generation_set_status(g, LT_LEVEL_ERROR, "%s", openai_str(openai_child(top, "detail")));
-                said = true;
-            }
-        }
-        if (!said)
-            openai_error_text(g, e->http_status, e->body, e->body_len);
+        lt_openai_http_error(g, e->http_status, j, e->body, e->body_len);
         o->error = true;
     } else if (openai_is(j, cJSON_Object)) {
         openai_read(o, g, j, false);
@@ -1230,7 +1001,8 @@ static void openai_whole(struct openai_call *o, const struct lt_parse_end *e, st
         else if (e->body_len == 0)
             OPENAI_WARN(g, "response body is empty (%llu bytes)", e->bytes);
         else if (j)
-            OPENAI_WARN(g, "response is JSON but not a chat completion (%llu bytes)", e->bytes);
+            OPENAI_WARN(g, "response is JSON but not a %s (%llu bytes)", o->text_api ? "completion" : "chat completion",
+                        e->bytes);
         else
             OPENAI_WARN(g, "response is not JSON (%llu bytes)", e->bytes);
     }
@@ -1337,73 +1109,18 @@ static char *openai_clean(struct openai_call *o, const struct lt_buf *b)
     return s;
 }
 
-static void openai_usage_details(const struct openai_usage *u, struct lt_generation *g)
-{
-#define OPENAI_HAS(k) (u->has & (1u << (k)))
-    long long cached = 0, reasoning = 0;
-    bool has_cached = false;
-    if (OPENAI_HAS(OPENAI_CACHED)) {
-        cached = u->v[OPENAI_CACHED];
-        has_cached = true;
-    } else if (OPENAI_HAS(OPENAI_CACHE_HIT)) { /* DeepSeek's own name */
-        cached = u->v[OPENAI_CACHE_HIT];
-        has_cached = true;
-    }
-    if (OPENAI_HAS(OPENAI_REASONING))
-        reasoning = u->v[OPENAI_REASONING];
-    long long audio_in = OPENAI_HAS(OPENAI_AUDIO_IN) && u->v[OPENAI_AUDIO_IN] > 0 ? u->v[OPENAI_AUDIO_IN] : 0;
-    long long audio_out = OPENAI_HAS(OPENAI_AUDIO_OUT) && u->v[OPENAI_AUDIO_OUT] > 0 ? u->v[OPENAI_AUDIO_OUT] : 0;
-    /* Langfuse prices each key on its own, so no token may be in two keys:
-     * input excludes cache reads and audio, output excludes reasoning and
-     * audio (DESIGN "Usage details"); audio goes to its own keys. */
-    if (OPENAI_HAS(OPENAI_PROMPT)) {
-        long long in = u->v[OPENAI_PROMPT] - cached - audio_in;
-        lt_generation_set_usage(g, "input", in > 0 ? in : 0);
-    }
-    if (has_cached)
-        lt_generation_set_usage(g, "input_cached_tokens", cached);
-    if (OPENAI_HAS(OPENAI_COMPLETION)) {
-        long long out = u->v[OPENAI_COMPLETION] - reasoning - audio_out;
-        lt_generation_set_usage(g, "output", out > 0 ? out : 0);
-    }
-    if (OPENAI_HAS(OPENAI_REASONING))
-        lt_generation_set_usage(g, "output_reasoning_tokens", reasoning);
-    if (audio_in)
-        lt_generation_set_usage(g, "input_audio_tokens", audio_in);
-    if (audio_out)
-        lt_generation_set_usage(g, "output_audio_tokens", audio_out);
-    if (OPENAI_HAS(OPENAI_TOTAL))
-        lt_generation_set_usage(g, "total", u->v[OPENAI_TOTAL]);
-#undef OPENAI_HAS
-}
-
-static void openai_meta(struct openai_call *o, struct lt_generation *g, const char *key, const char *value)
-{
-    if (!value)
-        return;
-    char *v = lt_strdup(value);
-    if (!v)
-        o->oom = true;
-    else
-        lt_generation_add_meta(g, key, v);
-}
-
 static void openai_assemble(struct openai_call *o, struct lt_generation *g)
 {
     openai_sort(o);
     g->response_model = o->model;
     o->model = NULL;
-    const char *model = g->response_model ? g->response_model
-                        : g->request_model ? g->request_model
-                                           : o->deployment;
-    if (model && !(g->model = lt_strdup(model)))
-        o->oom = true;
+    lt_openai_pick_model(g, o->deployment, &o->oom);
     if (o->id && !(g->response_id = lt_strdup(o->id)))
         o->oom = true;
-    openai_meta(o, g, "response_id", o->id);
-    openai_meta(o, g, "system_fingerprint", o->fingerprint);
-    openai_meta(o, g, "service_tier", o->tier);
-    openai_meta(o, g, "azure_deployment", o->deployment);
+    lt_openai_meta(g, "response_id", o->id, &o->oom);
+    lt_openai_meta(g, "system_fingerprint", o->fingerprint, &o->oom);
+    lt_openai_meta(g, "service_tier", o->tier, &o->oom);
+    lt_openai_meta(g, "azure_deployment", lt_openai_azure_deployment(g, o->deployment, o->azure), &o->oom);
 
     for (int i = 0; i < o->n_choices; i++) {
         struct openai_choice *ch = &o->choices[i];
@@ -1424,11 +1141,14 @@ static void openai_assemble(struct openai_call *o, struct lt_generation *g)
         for (int i = 0; i < o->n_choices; i++) {
             if (i)
                 lt_buf_addc(&out, ',');
-            openai_message_json(&out, &o->choices[i]);
+            if (o->text_api) /* a completion is text, not a message */
+                lt_buf_json_strz(&out, o->choices[i].content_s ? o->choices[i].content_s : "");
+            else
+                openai_message_json(&out, &o->choices[i]);
         }
         if (o->n_choices > 1)
             lt_buf_addc(&out, ']');
-        g->output_json = openai_steal(o, &out);
+        g->output_json = lt_openai_steal(&out, &o->oom);
         lt_buf_free(&out);
 
         /* The plain fields describe the first choice; output_json has all. */
@@ -1456,9 +1176,9 @@ static void openai_assemble(struct openai_call *o, struct lt_generation *g)
         }
     }
     if (o->has_usage)
-        openai_usage_details(&o->usage, g);
+        lt_openai_usage_details(&o->usage, g);
     else if (o->has_groq_usage)
-        openai_usage_details(&o->groq_usage, g);
+        lt_openai_usage_details(&o->groq_usage, g);
 }
 
 static enum lt_rc openai_end(void *state, const struct lt_parse_end *e, struct lt_generation *g)
@@ -1512,7 +1232,22 @@ const struct lt_api_ops lt_openai_chat_ops = {
     .obs_type = "generation",
     .compat_provider = "openai-compatible",
     .match_path = lt_openai_chat_path,
-    .request = openai_request,
+    .request = openai_chat_request,
+    .framing = openai_framing,
+    .frame = openai_frame,
+    .end = openai_end,
+    .free = openai_free,
+};
+
+/* The legacy text API (POST .../completions): the chat reading with `text`
+ * in place of a message. */
+const struct lt_api_ops lt_openai_completions_ops = {
+    .name = "openai.completions",
+    .operation = "text_completion",
+    .obs_type = "generation",
+    .compat_provider = "openai-compatible",
+    .match_path = lt_openai_completions_path,
+    .request = openai_completions_request,
     .framing = openai_framing,
     .frame = openai_frame,
     .end = openai_end,

@@ -1,7 +1,9 @@
-/* openai.h — the OpenAI chat-completions wire format (POST
- * .../chat/completions), as OpenAI, Azure OpenAI and the OpenAI-compatible
- * servers (Groq, Mistral, DeepSeek, OpenRouter, vLLM, ...) speak it: the
- * request, a whole JSON answer, an SSE stream of chunks, error bodies.
+/* openai.h — the OpenAI wire formats, as OpenAI, Azure OpenAI and the
+ * OpenAI-compatible servers (Groq, Mistral, DeepSeek, OpenRouter, vLLM, ...)
+ * speak them: chat completions (POST .../chat/completions), the Responses
+ * API (POST .../responses), legacy text completions (POST .../completions)
+ * and embeddings (POST .../embeddings): each request, a whole JSON answer,
+ * an SSE stream, error bodies.
  *
  * Reached only through provider.c's ops table (struct lt_api_ops): the
  * match runs on the program's thread, the rest on the background thread.
@@ -19,8 +21,16 @@ extern const struct lt_api_ops lt_openai_responses_ops;
 extern const struct lt_api_ops lt_openai_completions_ops;
 extern const struct lt_api_ops lt_openai_embeddings_ops;
 
-/* The endpoint shape: a path ending in "/chat/completions" (n bytes, no
- * query). No allocation; any thread. */
+/* The endpoint shapes, on a path of n bytes without query or fragment; each
+ * is exact about its last segments. No allocation; any thread. */
+/* ".../chat/completions" */
 bool lt_openai_chat_path(const char *path, size_t n);
+/* ".../completions" but not ".../chat/completions" */
+bool lt_openai_completions_path(const char *path, size_t n);
+/* ".../responses": creating a response, not the /responses/{id}/...
+ * routes that read, cancel or count one (no generation happens there) */
+bool lt_openai_responses_path(const char *path, size_t n);
+/* ".../embeddings" */
+bool lt_openai_embeddings_path(const char *path, size_t n);
 
 #endif
