@@ -27,12 +27,6 @@
 #include "ollama.h"
 #include "openai.h"
 
-/* INTEGRATION: modules land one by one; an API whose module is not linked
- * yet stays NULL in the table (matches nothing). Removed once all landed. */
-#pragma weak lt_openai_responses_ops
-#pragma weak lt_openai_completions_ops
-#pragma weak lt_openai_embeddings_ops
-
 /* ---- URLs ---------------------------------------------------------------- */
 
 /* The parts of an http(s) URL that classification reads; pointers into the
