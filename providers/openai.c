@@ -499,8 +499,10 @@ static bool openai_fast_count(struct lt_jscan *s, struct openai_usage *u, enum o
         long long n;
         if (!lt_jscan_int(&v, &n))
             return false; /* 1.0, 1e3, huge: cJSON's double decides */
-        u->v[k] = n;
-        u->has |= 1u << k;
+        if (n >= 0) { /* as openai_count: a negative count is absent */
+            u->v[k] = n;
+            u->has |= 1u << k;
+        }
         return true;
     }
     return lt_jscan_skip(s, &v); /* not a number: not counted */

@@ -67,10 +67,11 @@ void lt_openai_pick_model(struct lt_generation *g, const char *deployment, bool 
 
 /* ---- usage ------------------------------------------------------------------ */
 
+/* A negative count is no count (Langfuse refuses negative usage): absent. */
 static void openai_count(struct openai_usage *u, enum openai_count k, const cJSON *v)
 {
     long long n;
-    if (lt_openai_int(v, &n)) {
+    if (lt_openai_int(v, &n) && n >= 0) {
         u->v[k] = n;
         u->has |= 1u << k;
     }

@@ -868,6 +868,10 @@ static void openai_should_read_every_usage_shape(void)
         /* a count larger than the whole is clamped, never negative */
         { "{\"choices\":[],\"usage\":{\"prompt_tokens\":3,\"prompt_tokens_details\":{\"cached_tokens\":9}}}",
           "input=0,input_cached_tokens=9" },
+        /* a negative count is no count: Langfuse refuses negative usage */
+        { "{\"choices\":[],\"usage\":{\"prompt_tokens\":5,\"completion_tokens\":-2,\"total_tokens\":-5,"
+          "\"completion_tokens_details\":{\"reasoning_tokens\":-1}}}",
+          "input=5" },
         { "{\"choices\":[],\"usage\":null}", "" },
         { "{\"choices\":[],\"usage\":{}}", "" },
         /* Groq puts it under x_groq */
