@@ -125,8 +125,14 @@ test: deps
 demo: deps all
 	$(Q)$(PYTHON) tests/integration/demo.py
 
-bench: deps all
+bench: deps all build/bench/bench_parse
 	$(Q)$(PYTHON) tests/bench/run
+
+# Parse cost per wire format on the recorded fixtures (tests/bench/run runs it).
+build/bench/bench_parse: tests/bench/bench_parse.c $(TESTLIB) $(call core_objs,release) $(HDRS)
+	$(call say,CC,$@)
+	$(Q)mkdir -p build/bench
+	$(Q)$(CC) $(BASE) -O2 -o $@ $< $(TESTLIB) $(call core_objs,release) -Wl,-Bstatic -lbsd -Wl,-Bdynamic -ldl -pthread
 
 # libFuzzer builds (clang): every core source plus one target.
 FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
