@@ -63,12 +63,17 @@ void lt_pj_keep_first(char **slot, const char *s, bool *oom)
         *slot = lt_pj_dup(s, oom);
 }
 
-void lt_pj_keep_last(char **slot, const char *s, bool *oom)
+void lt_pj_keep_lastn(char **slot, const char *s, size_t n, bool *oom)
 {
-    if (!s || !*s || (*slot && strcmp(*slot, s) == 0))
+    if (!s || !n || (*slot && strlen(*slot) == n && memcmp(*slot, s, n) == 0))
         return;
     lt_free(*slot);
-    *slot = lt_pj_dup(s, oom);
+    *slot = lt_pj_dupn(s, n, oom);
+}
+
+void lt_pj_keep_last(char **slot, const char *s, bool *oom)
+{
+    lt_pj_keep_lastn(slot, s, s ? strlen(s) : 0, oom);
 }
 
 void lt_pj_append(struct lt_buf *b, const char *s, size_t n, bool *oom)

@@ -82,6 +82,8 @@ void lt_pj_keep_first(char **slot, const char *s, bool *oom);
 /* *slot = a copy of s whenever s is a non-empty string other than *slot's:
  * a stop reason is final when it comes. */
 void lt_pj_keep_last(char **slot, const char *s, bool *oom);
+/* The same for the n bytes at s (NULL: nothing). */
+void lt_pj_keep_lastn(char **slot, const char *s, size_t n, bool *oom);
 
 /* Appends n bytes; *oom when b ran out of memory (its cap reached is not
  * an allocation failure: lt_pj_steal reports that). */
