@@ -152,10 +152,8 @@ static const struct lt_pj_shape anthropic_shape = {
 
 static void anthropic_read_request(struct lt_anthropic_call *a, const cJSON *j, struct lt_generation *g)
 {
-    struct lt_buf params;
-    lt_buf_init(&params, 0);
     struct lt_pj_split sp;
-    lt_pj_split(j, &anthropic_shape, &params, NULL, g, &sp, &a->oom);
+    lt_pj_split(j, &anthropic_shape, NULL, NULL, g, &sp, &a->oom);
     if (sp.stream)
         g->stream = a->stream_req = true;
     /* The system prompt travels beside the messages: it is input, but not

@@ -82,10 +82,8 @@ static const struct lt_pj_shape cohere_shape = {
 
 static void cohere_read_request(struct cohere_call *o, const cJSON *j, struct lt_generation *g)
 {
-    struct lt_buf params;
-    lt_buf_init(&params, 0);
     struct lt_pj_split sp;
-    lt_pj_split(j, &cohere_shape, &params, NULL, g, &sp, &o->oom);
+    lt_pj_split(j, &cohere_shape, NULL, NULL, g, &sp, &o->oom);
     if (sp.stream)
         g->stream = o->stream_req = true;
     if (lt_pj_is(sp.input[0], cJSON_Array))

@@ -201,10 +201,8 @@ static int openai_count_input(const cJSON *v, enum openai_count_mode mode)
 void lt_openai_read_request(const cJSON *j, const struct openai_request_shape *shape, struct lt_generation *g,
                             bool *oom)
 {
-    struct lt_buf params;
-    lt_buf_init(&params, 0);
     struct lt_pj_split sp;
-    lt_pj_split(j, &shape->split, &params, NULL, g, &sp, oom);
+    lt_pj_split(j, &shape->split, NULL, NULL, g, &sp, oom);
     if (sp.stream)
         g->stream = true;
     int n = shape->count < LT_PJ_INPUT_MAX ? openai_count_input(sp.input[shape->count], shape->count_mode) : -1;

@@ -219,6 +219,11 @@ void lt_pj_split(const cJSON *j, const struct lt_pj_shape *shape, struct lt_buf 
                  struct lt_generation *g, struct lt_pj_split *out, bool *oom)
 {
     size_t n_input = shape->n_input < LT_PJ_INPUT_MAX ? shape->n_input : LT_PJ_INPUT_MAX;
+    struct lt_buf own;
+    if (!params) {
+        lt_buf_init(&own, 0);
+        params = &own;
+    }
     memset(out, 0, sizeof *out);
     for (const cJSON *c = j->child; c; c = c->next) {
         if (!c->string || c == skip)

@@ -165,7 +165,8 @@ struct lt_pj_split {
  * object params holds (members a module flattened into it first) followed by
  * every parameter member in request order, except `skip` (a member the
  * module already read; may be NULL). g->input_json: the input members found,
- * in shape order. Takes params (freed on return); *out filled. */
+ * in shape order. Takes params (freed on return; NULL: none flattened);
+ * *out filled. */
 void lt_pj_split(const cJSON *j, const struct lt_pj_shape *shape, struct lt_buf *params, const cJSON *skip,
                  struct lt_generation *g, struct lt_pj_split *out, bool *oom);
 
