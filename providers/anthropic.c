@@ -15,7 +15,6 @@
  */
 #include "anthropic.h"
 
-#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
@@ -24,13 +23,12 @@
 #include "../shim/mem.h"
 #include "framing.h"
 #include "generation.h"
+#include "pjson.h"
 
 /* A real answer holds a few blocks, a long server-tool loop some dozens.
  * Blocks past this many are ignored, so a hostile stream of fresh indices
  * cannot make us allocate without bound. */
 #define ANTHROPIC_BLOCKS_MAX 512
-/* A non-JSON error body is quoted up to this many bytes. */
-#define ANTHROPIC_ERROR_QUOTE 200
 
 enum anthropic_kind {
     ANTHROPIC_TEXT,
@@ -97,106 +95,16 @@ struct lt_anthropic_call {
 
 /* ---- small JSON helpers --------------------------------------------------- */
 
-static bool anthropic_is(const cJSON *v, int type)
-{
-    return v && (v->type & 0xFF) == type;
-}
-
-static bool anthropic_key(const cJSON *c, const char *k)
-{
-    return c->string && strcmp(c->string, k) == 0;
-}
-
-static const char *anthropic_str(const cJSON *v)
-{
-    return anthropic_is(v, cJSON_String) && v->valuestring ? v->valuestring : NULL;
-}
-
-/* The first member named k (cJSON keeps duplicates; the first one wins
- * everywhere in this file). */
-static const cJSON *anthropic_child(const cJSON *obj, const char *k)
-{
-    if (!anthropic_is(obj, cJSON_Object))
-        return NULL;
-    for (const cJSON *c = obj->child; c; c = c->next)
-        if (anthropic_key(c, k))
-            return c;
-    return NULL;
-}
-
-/* A count: a number that is a whole, non-negative token count. */
-static bool anthropic_count_of(const cJSON *v, long long *out)
-{
-    if (!anthropic_is(v, cJSON_Number))
-        return false;
-    double d = v->valuedouble;
-    if (!(d >= 0 && d <= 9.0e15))
-        return false;
-    *out = (long long)d;
-    return true;
-}
-
 /* A block index: a number in [0, 2^31). */
 static bool anthropic_index_of(const cJSON *v, long long *out)
 {
-    if (!anthropic_is(v, cJSON_Number))
+    if (!lt_pj_is(v, cJSON_Number))
         return false;
     double d = v->valuedouble;
     if (!(d >= 0 && d < 2147483648.0))
         return false;
     *out = (long long)d;
     return true;
-}
-
-static char *anthropic_dup(struct lt_anthropic_call *a, const char *s)
-{
-    if (!s)
-        return NULL;
-    char *d = lt_generation_strdup_utf8(s, strlen(s));
-    if (!d)
-        a->oom = true;
-    return d;
-}
-
-/* Keeps the first non-empty value: ids and models are said once, or
- * repeated alike. */
-static void anthropic_keep_first(struct lt_anthropic_call *a, char **slot, const cJSON *v)
-{
-    const char *s = anthropic_str(v);
-    if (!*slot && s && *s)
-        *slot = anthropic_dup(a, s);
-}
-
-/* Keeps the last non-empty value: a stop reason is final when it comes. */
-static void anthropic_keep_last(struct lt_anthropic_call *a, char **slot, const cJSON *v)
-{
-    const char *s = anthropic_str(v);
-    if (!s || !*s || (*slot && strcmp(*slot, s) == 0))
-        return;
-    lt_free(*slot);
-    *slot = anthropic_dup(a, s);
-}
-
-static void anthropic_append(struct lt_anthropic_call *a, struct lt_buf *b, const char *s, size_t n)
-{
-    if (lt_buf_add(b, s, n) != LT_OK && b->oom)
-        a->oom = true;
-}
-
-static void anthropic_append_json(struct lt_anthropic_call *a, struct lt_buf *b, const cJSON *v)
-{
-    if (lt_provider_json_write(b, v) != LT_OK && b->oom)
-        a->oom = true;
-}
-
-static char *anthropic_steal(struct lt_anthropic_call *a, struct lt_buf *b)
-{
-    if (b->truncated) {
-        a->oom = true;
-        lt_buf_free(b);
-        return NULL;
-    }
-    return lt_buf_steal(b, NULL);
 }
 
 /* ---- request ------------------------------------------------------------- */
@@ -220,7 +128,6 @@ static bool anthropic_complete_path(const char *path, size_t n)
 
 /* The conversation: kept in input_json, in this order. */
 static const char *const anthropic_input_keys[] = { "system", "messages", "tools", "prompt" };
-#define ANTHROPIC_NINPUT (sizeof anthropic_input_keys / sizeof anthropic_input_keys[0])
 
 /* The sampling and generation parameters, kept in params_json as sent.
  * A list of what to keep rather than of what to drop, because the body also
@@ -235,75 +142,27 @@ static const char *const anthropic_param_keys[] = {
     "max_tokens", "max_tokens_to_sample", "temperature", "top_p", "top_k", "stop_sequences", "stream",
     "thinking", "tool_choice", "service_tier", "speed", "inference_geo", "output_config", "output_format",
 };
-#define ANTHROPIC_NPARAMS (sizeof anthropic_param_keys / sizeof anthropic_param_keys[0])
 
-static bool anthropic_in_list(const char *k, const char *const *list, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        if (strcmp(k, list[i]) == 0)
-            return true;
-    return false;
-}
+static const struct lt_pj_shape anthropic_shape = {
+    .input = anthropic_input_keys,
+    .n_input = sizeof anthropic_input_keys / sizeof anthropic_input_keys[0],
+    .keep = anthropic_param_keys,
+    .n_keep = sizeof anthropic_param_keys / sizeof anthropic_param_keys[0],
+};
 
 static void anthropic_read_request(struct lt_anthropic_call *a, const cJSON *j, struct lt_generation *g)
 {
-    const cJSON *input[ANTHROPIC_NINPUT] = { 0 };
-    struct lt_buf params;
-    lt_buf_init(&params, 0);
-    for (const cJSON *c = j->child; c; c = c->next) {
-        if (!c->string)
-            continue;
-        if (anthropic_key(c, "model")) {
-            if (!g->request_model && anthropic_str(c))
-                g->request_model = anthropic_dup(a, anthropic_str(c));
-            continue;
-        }
-        bool is_input = false;
-        for (size_t k = 0; k < ANTHROPIC_NINPUT; k++) {
-            if (strcmp(c->string, anthropic_input_keys[k]) == 0) {
-                if (!input[k])
-                    input[k] = c;
-                is_input = true;
-            }
-        }
-        if (is_input || !anthropic_in_list(c->string, anthropic_param_keys, ANTHROPIC_NPARAMS))
-            continue;
-        if (anthropic_key(c, "stream") && anthropic_is(c, cJSON_True))
-            g->stream = a->stream_req = true;
-        lt_buf_addc(&params, params.len ? ',' : '{');
-        lt_buf_json_strz(&params, c->string);
-        lt_buf_addc(&params, ':');
-        lt_provider_json_write(&params, c);
-    }
-    if (params.len) {
-        lt_buf_addc(&params, '}');
-        g->params_json = anthropic_steal(a, &params);
-    }
-    lt_buf_free(&params);
-
+    struct lt_pj_split sp;
+    lt_pj_split(j, &anthropic_shape, NULL, NULL, g, &sp, &a->oom);
+    if (sp.stream)
+        g->stream = a->stream_req = true;
     /* The system prompt travels beside the messages: it is input, but not
      * one of the messages counted (fixtures README, input_messages). */
-    const cJSON *messages = input[1], *prompt = input[3];
-    if (anthropic_is(messages, cJSON_Array))
+    const cJSON *messages = sp.input[1], *prompt = sp.input[3];
+    if (lt_pj_is(messages, cJSON_Array))
         g->n_input_messages = lt_cj.GetArraySize(messages);
-    else if (anthropic_is(prompt, cJSON_String))
+    else if (lt_pj_is(prompt, cJSON_String))
         g->n_input_messages = 1; /* one prompt holding the Human:/Assistant: turns */
-
-    struct lt_buf in;
-    lt_buf_init(&in, 0);
-    for (size_t k = 0; k < ANTHROPIC_NINPUT; k++) {
-        if (!input[k])
-            continue;
-        lt_buf_addc(&in, in.len ? ',' : '{');
-        lt_buf_json_strz(&in, anthropic_input_keys[k]);
-        lt_buf_addc(&in, ':');
-        lt_provider_json_write(&in, input[k]);
-    }
-    if (in.len) {
-        lt_buf_addc(&in, '}');
-        g->input_json = anthropic_steal(a, &in);
-    }
-    lt_buf_free(&in);
 }
 
 enum lt_rc lt_anthropic_call_new(const cJSON *req, long status, struct lt_generation *g,
@@ -315,7 +174,7 @@ enum lt_rc lt_anthropic_call_new(const cJSON *req, long status, struct lt_genera
         return LT_ERR_NOMEM;
     lt_buf_init(&a->completion, 0);
     a->status = status;
-    if (anthropic_is(req, cJSON_Object))
+    if (lt_pj_is(req, cJSON_Object))
         anthropic_read_request(a, req, g);
     if (a->oom) {
         lt_anthropic_call_free(a);
@@ -330,13 +189,13 @@ enum lt_rc lt_anthropic_call_new(const cJSON *req, long status, struct lt_genera
  * members the API requires. */
 static bool anthropic_confirms(const cJSON *j, bool complete)
 {
-    if (!anthropic_is(j, cJSON_Object) || !anthropic_str(anthropic_child(j, "model")))
+    if (!lt_pj_is(j, cJSON_Object) || !lt_pj_str(lt_pj_child(j, "model")))
         return false;
     if (complete)
-        return anthropic_is(anthropic_child(j, "prompt"), cJSON_String) &&
-               anthropic_is(anthropic_child(j, "max_tokens_to_sample"), cJSON_Number);
-    return anthropic_is(anthropic_child(j, "messages"), cJSON_Array) &&
-           anthropic_is(anthropic_child(j, "max_tokens"), cJSON_Number);
+        return lt_pj_is(lt_pj_child(j, "prompt"), cJSON_String) &&
+               lt_pj_is(lt_pj_child(j, "max_tokens_to_sample"), cJSON_Number);
+    return lt_pj_is(lt_pj_child(j, "messages"), cJSON_Array) &&
+           lt_pj_is(lt_pj_child(j, "max_tokens"), cJSON_Number);
 }
 
 static enum lt_rc anthropic_request(const struct lt_parse_in *in, struct lt_generation *g, void **state,
@@ -435,41 +294,41 @@ static struct anthropic_block *anthropic_block_new(struct lt_anthropic_call *a, 
 /* A block as a whole message or content_block_start gives it. */
 static void anthropic_block_fill(struct lt_anthropic_call *a, struct anthropic_block *b, const cJSON *blk)
 {
-    anthropic_keep_first(a, &b->type, anthropic_child(blk, "type"));
+    lt_pj_keep_first(&b->type, lt_pj_str(lt_pj_child(blk, "type")), &a->oom);
     switch (b->kind) {
     case ANTHROPIC_TEXT: {
-        const char *t = anthropic_str(anthropic_child(blk, "text"));
+        const char *t = lt_pj_str(lt_pj_child(blk, "text"));
         if (t)
-            anthropic_append(a, &b->text, t, strlen(t));
-        const cJSON *cites = anthropic_child(blk, "citations");
-        if (anthropic_is(cites, cJSON_Array))
+            lt_pj_append(&b->text, t, strlen(t), &a->oom);
+        const cJSON *cites = lt_pj_child(blk, "citations");
+        if (lt_pj_is(cites, cJSON_Array))
             for (const cJSON *c = cites->child; c; c = c->next) {
                 if (b->extra.len)
-                    anthropic_append(a, &b->extra, ",", 1);
-                anthropic_append_json(a, &b->extra, c);
+                    lt_pj_append(&b->extra, ",", 1, &a->oom);
+                lt_pj_append_json(&b->extra, c, &a->oom);
             }
         break;
     }
     case ANTHROPIC_THINKING: {
         /* the signature is an opaque proof for the API, not text: not kept */
-        const char *t = anthropic_str(anthropic_child(blk, "thinking"));
+        const char *t = lt_pj_str(lt_pj_child(blk, "thinking"));
         if (t)
-            anthropic_append(a, &b->text, t, strlen(t));
+            lt_pj_append(&b->text, t, strlen(t), &a->oom);
         break;
     }
     case ANTHROPIC_REDACTED:
         break; /* its `data` is encrypted: noted, not kept */
     case ANTHROPIC_TOOL: {
-        anthropic_keep_first(a, &b->id, anthropic_child(blk, "id"));
-        anthropic_keep_first(a, &b->name, anthropic_child(blk, "name"));
-        const cJSON *input = anthropic_child(blk, "input");
+        lt_pj_keep_first(&b->id, lt_pj_str(lt_pj_child(blk, "id")), &a->oom);
+        lt_pj_keep_first(&b->name, lt_pj_str(lt_pj_child(blk, "name")), &a->oom);
+        const cJSON *input = lt_pj_child(blk, "input");
         if (input && !b->extra.len)
-            anthropic_append_json(a, &b->extra, input);
+            lt_pj_append_json(&b->extra, input, &a->oom);
         break;
     }
     case ANTHROPIC_OTHER:
         if (!b->extra.len)
-            anthropic_append_json(a, &b->extra, blk);
+            lt_pj_append_json(&b->extra, blk, &a->oom);
         break;
     }
 }
@@ -477,9 +336,9 @@ static void anthropic_block_fill(struct lt_anthropic_call *a, struct anthropic_b
 /* A block of a whole message's content array: after every block so far. */
 static void anthropic_block_whole(struct lt_anthropic_call *a, const cJSON *blk)
 {
-    if (!anthropic_is(blk, cJSON_Object))
+    if (!lt_pj_is(blk, cJSON_Object))
         return;
-    const char *type = anthropic_str(anthropic_child(blk, "type"));
+    const char *type = lt_pj_str(lt_pj_child(blk, "type"));
     struct anthropic_block *b = anthropic_block_new(a, a->next_index, anthropic_kind_of(type));
     if (b)
         anthropic_block_fill(a, b, blk);
@@ -488,10 +347,10 @@ static void anthropic_block_whole(struct lt_anthropic_call *a, const cJSON *blk)
 static void anthropic_block_start(struct lt_anthropic_call *a, const cJSON *ev)
 {
     long long index;
-    const cJSON *blk = anthropic_child(ev, "content_block");
-    if (!anthropic_index_of(anthropic_child(ev, "index"), &index) || !anthropic_is(blk, cJSON_Object))
+    const cJSON *blk = lt_pj_child(ev, "content_block");
+    if (!anthropic_index_of(lt_pj_child(ev, "index"), &index) || !lt_pj_is(blk, cJSON_Object))
         return;
-    enum anthropic_kind kind = anthropic_kind_of(anthropic_str(anthropic_child(blk, "type")));
+    enum anthropic_kind kind = anthropic_kind_of(lt_pj_str(lt_pj_child(blk, "type")));
     struct anthropic_block *b = anthropic_block_find(a, index);
     if (!b || b->kind != kind)
         b = anthropic_block_new(a, index, kind);
@@ -502,25 +361,25 @@ static void anthropic_block_start(struct lt_anthropic_call *a, const cJSON *ev)
 static void anthropic_delta(struct lt_anthropic_call *a, const cJSON *ev)
 {
     long long index;
-    const cJSON *d = anthropic_child(ev, "delta");
-    const char *type = anthropic_str(anthropic_child(d, "type"));
-    if (!anthropic_index_of(anthropic_child(ev, "index"), &index) || !type)
+    const cJSON *d = lt_pj_child(ev, "delta");
+    const char *type = lt_pj_str(lt_pj_child(d, "type"));
+    if (!anthropic_index_of(lt_pj_child(ev, "index"), &index) || !type)
         return;
     enum anthropic_kind kind;
     const char *piece = NULL;
     const cJSON *citation = NULL;
     if (strcmp(type, "text_delta") == 0) {
         kind = ANTHROPIC_TEXT;
-        piece = anthropic_str(anthropic_child(d, "text"));
+        piece = lt_pj_str(lt_pj_child(d, "text"));
     } else if (strcmp(type, "input_json_delta") == 0) {
         kind = ANTHROPIC_TOOL;
-        piece = anthropic_str(anthropic_child(d, "partial_json"));
+        piece = lt_pj_str(lt_pj_child(d, "partial_json"));
     } else if (strcmp(type, "thinking_delta") == 0) {
         kind = ANTHROPIC_THINKING;
-        piece = anthropic_str(anthropic_child(d, "thinking"));
+        piece = lt_pj_str(lt_pj_child(d, "thinking"));
     } else if (strcmp(type, "citations_delta") == 0) {
         kind = ANTHROPIC_TEXT;
-        citation = anthropic_child(d, "citation");
+        citation = lt_pj_child(d, "citation");
     } else {
         return; /* signature_delta and types we do not read */
     }
@@ -532,11 +391,11 @@ static void anthropic_delta(struct lt_anthropic_call *a, const cJSON *ev)
     if (!b || b->kind != kind)
         return;
     if (piece) {
-        anthropic_append(a, &b->text, piece, strlen(piece));
+        lt_pj_append(&b->text, piece, strlen(piece), &a->oom);
     } else {
         if (b->extra.len)
-            anthropic_append(a, &b->extra, ",", 1);
-        anthropic_append_json(a, &b->extra, citation);
+            lt_pj_append(&b->extra, ",", 1, &a->oom);
+        lt_pj_append_json(&b->extra, citation, &a->oom);
     }
 }
 
@@ -545,7 +404,7 @@ static void anthropic_delta(struct lt_anthropic_call *a, const cJSON *ev)
 static void anthropic_count(struct lt_anthropic_call *a, enum anthropic_count k, const cJSON *v)
 {
     long long n;
-    if (anthropic_count_of(v, &n)) {
+    if (lt_pj_count(v, &n)) {
         a->v[k] = n;
         a->has |= 1u << k;
     }
@@ -558,28 +417,28 @@ static void anthropic_count(struct lt_anthropic_call *a, enum anthropic_count k,
 static void anthropic_usage(struct lt_anthropic_call *a, const cJSON *u)
 {
     for (const cJSON *c = u->child; c; c = c->next) {
-        if (anthropic_key(c, "input_tokens"))
+        if (lt_pj_key(c, "input_tokens"))
             anthropic_count(a, ANTHROPIC_IN, c);
-        else if (anthropic_key(c, "output_tokens"))
+        else if (lt_pj_key(c, "output_tokens"))
             anthropic_count(a, ANTHROPIC_OUT, c);
-        else if (anthropic_key(c, "cache_read_input_tokens"))
+        else if (lt_pj_key(c, "cache_read_input_tokens"))
             anthropic_count(a, ANTHROPIC_CACHE_READ, c);
-        else if (anthropic_key(c, "cache_creation_input_tokens"))
+        else if (lt_pj_key(c, "cache_creation_input_tokens"))
             anthropic_count(a, ANTHROPIC_CACHE_WRITE, c);
-        else if (anthropic_key(c, "cache_creation")) {
-            anthropic_count(a, ANTHROPIC_CACHE_5M, anthropic_child(c, "ephemeral_5m_input_tokens"));
-            anthropic_count(a, ANTHROPIC_CACHE_1H, anthropic_child(c, "ephemeral_1h_input_tokens"));
-        } else if (anthropic_key(c, "server_tool_use"))
-            anthropic_count(a, ANTHROPIC_WEB_SEARCH, anthropic_child(c, "web_search_requests"));
-        else if (anthropic_key(c, "service_tier"))
-            anthropic_keep_last(a, &a->service_tier, c);
+        else if (lt_pj_key(c, "cache_creation")) {
+            anthropic_count(a, ANTHROPIC_CACHE_5M, lt_pj_child(c, "ephemeral_5m_input_tokens"));
+            anthropic_count(a, ANTHROPIC_CACHE_1H, lt_pj_child(c, "ephemeral_1h_input_tokens"));
+        } else if (lt_pj_key(c, "server_tool_use"))
+            anthropic_count(a, ANTHROPIC_WEB_SEARCH, lt_pj_child(c, "web_search_requests"));
+        else if (lt_pj_key(c, "service_tier"))
+            lt_pj_keep_last(&a->service_tier, lt_pj_str(c), &a->oom);
     }
 }
 
 static void anthropic_metric(struct lt_anthropic_call *a, enum anthropic_metric k, const cJSON *v)
 {
     long long n;
-    if (anthropic_count_of(v, &n)) {
+    if (lt_pj_count(v, &n)) {
         a->br[k] = n;
         a->br_has |= 1u << k;
     }
@@ -587,12 +446,12 @@ static void anthropic_metric(struct lt_anthropic_call *a, enum anthropic_metric 
 
 static void anthropic_bedrock_metrics(struct lt_anthropic_call *a, const cJSON *m)
 {
-    anthropic_metric(a, ANTHROPIC_BR_IN, anthropic_child(m, "inputTokenCount"));
-    anthropic_metric(a, ANTHROPIC_BR_OUT, anthropic_child(m, "outputTokenCount"));
-    anthropic_metric(a, ANTHROPIC_BR_CACHE_READ, anthropic_child(m, "cacheReadInputTokenCount"));
-    anthropic_metric(a, ANTHROPIC_BR_CACHE_WRITE, anthropic_child(m, "cacheWriteInputTokenCount"));
-    anthropic_metric(a, ANTHROPIC_BR_LATENCY, anthropic_child(m, "invocationLatency"));
-    anthropic_metric(a, ANTHROPIC_BR_FIRST_BYTE, anthropic_child(m, "firstByteLatency"));
+    anthropic_metric(a, ANTHROPIC_BR_IN, lt_pj_child(m, "inputTokenCount"));
+    anthropic_metric(a, ANTHROPIC_BR_OUT, lt_pj_child(m, "outputTokenCount"));
+    anthropic_metric(a, ANTHROPIC_BR_CACHE_READ, lt_pj_child(m, "cacheReadInputTokenCount"));
+    anthropic_metric(a, ANTHROPIC_BR_CACHE_WRITE, lt_pj_child(m, "cacheWriteInputTokenCount"));
+    anthropic_metric(a, ANTHROPIC_BR_LATENCY, lt_pj_child(m, "invocationLatency"));
+    anthropic_metric(a, ANTHROPIC_BR_FIRST_BYTE, lt_pj_child(m, "firstByteLatency"));
 }
 
 void lt_anthropic_call_error(struct lt_anthropic_call *a, struct lt_generation *g, const char *type,
@@ -616,63 +475,22 @@ void lt_anthropic_call_error(struct lt_anthropic_call *a, struct lt_generation *
  * nothing an error would. */
 static bool anthropic_error_object(struct lt_anthropic_call *a, struct lt_generation *g, const cJSON *o)
 {
-    const cJSON *err = anthropic_child(o, "error");
+    const cJSON *err = lt_pj_child(o, "error");
     const char *type = NULL, *msg = NULL;
-    if (anthropic_is(err, cJSON_Object)) {
-        type = anthropic_str(anthropic_child(err, "type"));
-        msg = anthropic_str(anthropic_child(err, "message"));
-    } else if (anthropic_str(err)) {
-        msg = anthropic_str(err);
+    if (lt_pj_is(err, cJSON_Object)) {
+        type = lt_pj_str(lt_pj_child(err, "type"));
+        msg = lt_pj_str(lt_pj_child(err, "message"));
+    } else if (lt_pj_str(err)) {
+        msg = lt_pj_str(err);
     }
     if (!msg)
-        msg = anthropic_str(anthropic_child(o, "message"));
+        msg = lt_pj_str(lt_pj_child(o, "message"));
     if (!msg)
-        msg = anthropic_str(anthropic_child(o, "Message"));
+        msg = lt_pj_str(lt_pj_child(o, "Message"));
     if (!type && !msg)
         return false;
     lt_anthropic_call_error(a, g, type, msg);
     return true;
-}
-
-/* Quotes the start of a body that is not a JSON error: whitespace runs
- * become one space, the cut never splits a character. */
-static void anthropic_error_text(struct lt_anthropic_call *a, struct lt_generation *g, long status,
-                                 const char *body, size_t n)
-{
-    char q[ANTHROPIC_ERROR_QUOTE + 1];
-    size_t o = 0, i = 0;
-    for (; i < n && o < ANTHROPIC_ERROR_QUOTE; i++) {
-        unsigned char c = (unsigned char)body[i];
-        if (c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == 0) {
-            if (o > 0 && q[o - 1] != ' ')
-                q[o++] = ' ';
-        } else {
-            q[o++] = (char)c;
-        }
-    }
-    if (i < n) { /* cut: drop a trailing sequence that lost its tail */
-        size_t k = o;
-        while (k > 0 && ((unsigned char)q[k - 1] & 0xC0) == 0x80)
-            k--;
-        if (k > 0 && (unsigned char)q[k - 1] >= 0xC0) {
-            unsigned char lead = (unsigned char)q[k - 1];
-            size_t want = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : 2;
-            if (o - (k - 1) < want)
-                o = k - 1;
-        }
-    }
-    while (o > 0 && q[o - 1] == ' ')
-        o--;
-    q[o] = '\0';
-    if (o == 0 && status >= 400)
-        lt_generation_set_status(g, LT_LEVEL_ERROR, "HTTP %ld", status);
-    else if (o == 0)
-        lt_generation_set_status(g, LT_LEVEL_ERROR, "error event in the response stream");
-    else if (status >= 400)
-        lt_generation_set_status(g, LT_LEVEL_ERROR, "HTTP %ld: %s", status, q);
-    else
-        lt_generation_set_status(g, LT_LEVEL_ERROR, "%s", q);
-    a->error = true;
 }
 
 /* A message (whole answer, or message_start's), or a legacy completion
@@ -683,34 +501,34 @@ static void anthropic_object(struct lt_anthropic_call *a, struct lt_generation *
     for (const cJSON *c = o->child; c; c = c->next) {
         if (!c->string)
             continue;
-        if (anthropic_key(c, "content")) {
-            if (anthropic_is(c, cJSON_Array)) {
+        if (lt_pj_key(c, "content")) {
+            if (lt_pj_is(c, cJSON_Array)) {
                 a->answer = true;
                 for (const cJSON *blk = c->child; blk; blk = blk->next)
                     anthropic_block_whole(a, blk);
             }
-        } else if (anthropic_key(c, "completion")) {
-            const char *s = anthropic_str(c);
+        } else if (lt_pj_key(c, "completion")) {
+            const char *s = lt_pj_str(c);
             if (s) {
                 a->answer = a->completion_seen = true;
-                anthropic_append(a, &a->completion, s, strlen(s));
+                lt_pj_append(&a->completion, s, strlen(s), &a->oom);
             }
-        } else if (anthropic_key(c, "id")) {
-            anthropic_keep_first(a, &a->id, c);
-        } else if (anthropic_key(c, "model")) {
-            anthropic_keep_first(a, &a->model, c);
-        } else if (anthropic_key(c, "stop_reason")) {
-            anthropic_keep_last(a, &a->stop_reason, c);
-        } else if (anthropic_key(c, "stop_sequence") || anthropic_key(c, "stop")) {
-            anthropic_keep_last(a, &a->stop_sequence, c);
-        } else if (anthropic_key(c, "usage")) {
-            if (anthropic_is(c, cJSON_Object))
+        } else if (lt_pj_key(c, "id")) {
+            lt_pj_keep_first(&a->id, lt_pj_str(c), &a->oom);
+        } else if (lt_pj_key(c, "model")) {
+            lt_pj_keep_first(&a->model, lt_pj_str(c), &a->oom);
+        } else if (lt_pj_key(c, "stop_reason")) {
+            lt_pj_keep_last(&a->stop_reason, lt_pj_str(c), &a->oom);
+        } else if (lt_pj_key(c, "stop_sequence") || lt_pj_key(c, "stop")) {
+            lt_pj_keep_last(&a->stop_sequence, lt_pj_str(c), &a->oom);
+        } else if (lt_pj_key(c, "usage")) {
+            if (lt_pj_is(c, cJSON_Object))
                 anthropic_usage(a, c);
-        } else if (anthropic_key(c, "type")) {
-            const char *t = anthropic_str(c);
+        } else if (lt_pj_key(c, "type")) {
+            const char *t = lt_pj_str(c);
             error_type = t && strcmp(t, "error") == 0;
-        } else if (anthropic_key(c, "error")) {
-            error_type = error_type || anthropic_is(c, cJSON_Object) || anthropic_is(c, cJSON_String);
+        } else if (lt_pj_key(c, "error")) {
+            error_type = error_type || lt_pj_is(c, cJSON_Object) || lt_pj_is(c, cJSON_String);
         }
     }
     if (error_type && !anthropic_error_object(a, g, o))
@@ -720,7 +538,7 @@ static void anthropic_object(struct lt_anthropic_call *a, struct lt_generation *
 /* One stream event, by its `type` member. */
 static void anthropic_event(struct lt_anthropic_call *a, struct lt_generation *g, const cJSON *ev, bool error_event)
 {
-    const char *type = anthropic_str(anthropic_child(ev, "type"));
+    const char *type = lt_pj_str(lt_pj_child(ev, "type"));
     if (!type)
         type = "";
     if (strcmp(type, "content_block_delta") == 0) {
@@ -729,21 +547,21 @@ static void anthropic_event(struct lt_anthropic_call *a, struct lt_generation *g
         anthropic_block_start(a, ev);
     } else if (strcmp(type, "message_start") == 0) {
         a->message_events = true;
-        const cJSON *m = anthropic_child(ev, "message");
-        if (anthropic_is(m, cJSON_Object))
+        const cJSON *m = lt_pj_child(ev, "message");
+        if (lt_pj_is(m, cJSON_Object))
             anthropic_object(a, g, m);
     } else if (strcmp(type, "message_delta") == 0) {
         a->message_events = true;
-        const cJSON *d = anthropic_child(ev, "delta");
-        anthropic_keep_last(a, &a->stop_reason, anthropic_child(d, "stop_reason"));
-        anthropic_keep_last(a, &a->stop_sequence, anthropic_child(d, "stop_sequence"));
-        const cJSON *u = anthropic_child(ev, "usage");
-        if (anthropic_is(u, cJSON_Object))
+        const cJSON *d = lt_pj_child(ev, "delta");
+        lt_pj_keep_last(&a->stop_reason, lt_pj_str(lt_pj_child(d, "stop_reason")), &a->oom);
+        lt_pj_keep_last(&a->stop_sequence, lt_pj_str(lt_pj_child(d, "stop_sequence")), &a->oom);
+        const cJSON *u = lt_pj_child(ev, "usage");
+        if (lt_pj_is(u, cJSON_Object))
             anthropic_usage(a, u);
     } else if (strcmp(type, "message_stop") == 0) {
         a->message_events = true;
         a->stopped = true;
-    } else if (strcmp(type, "completion") == 0 || (!*type && anthropic_child(ev, "completion"))) {
+    } else if (strcmp(type, "completion") == 0 || (!*type && lt_pj_child(ev, "completion"))) {
         /* Bedrock's legacy chunks are the same object without its type */
         a->completion_events = true;
         anthropic_object(a, g, ev);
@@ -752,30 +570,26 @@ static void anthropic_event(struct lt_anthropic_call *a, struct lt_generation *g
             lt_anthropic_call_error(a, g, NULL, NULL);
     }
     /* Bedrock adds its own counts to the last chunk's event */
-    const cJSON *m = anthropic_child(ev, "amazon-bedrock-invocationMetrics");
-    if (anthropic_is(m, cJSON_Object))
+    const cJSON *m = lt_pj_child(ev, "amazon-bedrock-invocationMetrics");
+    if (lt_pj_is(m, cJSON_Object))
         anthropic_bedrock_metrics(a, m);
 }
 
 void lt_anthropic_call_event(struct lt_anthropic_call *a, struct lt_generation *g, const char *d, size_t n,
                              bool error_event)
 {
-    while (n && (*d == ' ' || *d == '\t' || *d == '\n' || *d == '\r')) {
-        d++;
-        n--;
-    }
-    while (n && (d[n - 1] == ' ' || d[n - 1] == '\t' || d[n - 1] == '\n' || d[n - 1] == '\r'))
-        n--;
-    if (n == 0)
+    if (!lt_pj_trim(&d, &n))
         return;
     a->events++;
     cJSON *j = lt_cj.ParseWithLength(d, n);
-    if (anthropic_is(j, cJSON_Object))
+    if (lt_pj_is(j, cJSON_Object)) {
         anthropic_event(a, g, j, error_event);
-    else if (error_event)
-        anthropic_error_text(a, g, 0, d, n);
-    else
+    } else if (error_event) {
+        lt_pj_error_text(g, 0, d, n);
+        a->error = true;
+    } else {
         a->bad_events++;
+    }
     if (j)
         lt_cj.Delete(j);
 }
@@ -801,35 +615,28 @@ static void anthropic_frame(void *state, struct lt_generation *g, const struct l
 
 /* ---- response: the end ------------------------------------------------------ */
 
-/* A warning never hides an error or an earlier warning. */
-#define ANTHROPIC_WARN(g, ...)                                             \
-    do {                                                                   \
-        if ((g)->level == LT_LEVEL_DEFAULT)                                \
-            lt_generation_set_status((g), LT_LEVEL_WARNING, __VA_ARGS__); \
-    } while (0)
-
 static void anthropic_whole(struct lt_anthropic_call *a, const struct lt_parse_end *e, struct lt_generation *g)
 {
     cJSON *j = e->body_len ? lt_cj.ParseWithLength(e->body, e->body_len) : NULL;
-    bool obj = anthropic_is(j, cJSON_Object);
+    bool obj = lt_pj_is(j, cJSON_Object);
     const char *cut = e->complete ? "" : "; transfer incomplete";
     if (e->http_status >= 400) {
         if (!obj || !anthropic_error_object(a, g, j))
-            anthropic_error_text(a, g, e->http_status, e->body, e->body_len);
+            lt_pj_error_text(g, e->http_status, e->body, e->body_len);
         a->error = true;
     } else if (obj) {
         anthropic_object(a, g, j);
         if (!a->error && !a->answer)
-            ANTHROPIC_WARN(g, "response is JSON but not an Anthropic answer (%llu bytes)", e->bytes);
+            LT_PJ_WARN(g, "response is JSON but not an Anthropic answer (%llu bytes)", e->bytes);
     } else if (e->http_status != 0) {
         if (e->body_truncated)
-            ANTHROPIC_WARN(g, "response body passed its cap and was cut (%llu bytes)", e->bytes);
+            LT_PJ_WARN(g, "response body passed its cap and was cut (%llu bytes)", e->bytes);
         else if (e->body_len == 0)
-            ANTHROPIC_WARN(g, "response body is empty (%llu bytes%s)", e->bytes, cut);
+            LT_PJ_WARN(g, "response body is empty (%llu bytes%s)", e->bytes, cut);
         else if (j)
-            ANTHROPIC_WARN(g, "response is JSON but not an Anthropic answer (%llu bytes)", e->bytes);
+            LT_PJ_WARN(g, "response is JSON but not an Anthropic answer (%llu bytes)", e->bytes);
         else
-            ANTHROPIC_WARN(g, "response is not JSON (%llu bytes%s)", e->bytes, cut);
+            LT_PJ_WARN(g, "response is not JSON (%llu bytes%s)", e->bytes, cut);
     }
     if (j)
         lt_cj.Delete(j);
@@ -844,20 +651,20 @@ static void anthropic_stream_end(struct lt_anthropic_call *a, const struct lt_pa
     const char *cut = e->complete ? "" : "; transfer incomplete";
     /* an error says itself why the stream stopped */
     if (!a->error && a->message_events && !a->stopped)
-        ANTHROPIC_WARN(g, "stream ended before message_stop: kept what %llu events said (%llu bytes%s)", a->events,
+        LT_PJ_WARN(g, "stream ended before message_stop: kept what %llu events said (%llu bytes%s)", a->events,
                        e->bytes, cut);
     else if (!a->error && !a->message_events && a->completion_events && !a->stop_reason)
-        ANTHROPIC_WARN(g, "stream ended without a stop_reason: kept what %llu events said (%llu bytes%s)", a->events,
+        LT_PJ_WARN(g, "stream ended without a stop_reason: kept what %llu events said (%llu bytes%s)", a->events,
                        e->bytes, cut);
     else if (!a->error && !a->message_events && !a->completion_events)
-        ANTHROPIC_WARN(g, "stream holds no message or completion events (%llu events, %llu bytes%s)", a->events,
+        LT_PJ_WARN(g, "stream holds no message or completion events (%llu events, %llu bytes%s)", a->events,
                        e->bytes, cut);
     /* after the end: a missing end says more than a bad event (often the cut one) */
     if (a->bad_events)
-        ANTHROPIC_WARN(g, "%llu of %llu stream events are not JSON (%llu bytes)", a->bad_events, a->events,
+        LT_PJ_WARN(g, "%llu of %llu stream events are not JSON (%llu bytes)", a->bad_events, a->events,
                        e->bytes);
     if (e->frames_skipped)
-        ANTHROPIC_WARN(g, "%llu stream events over the %zu-byte cap were skipped (%llu bytes)", e->frames_skipped,
+        LT_PJ_WARN(g, "%llu stream events over the %zu-byte cap were skipped (%llu bytes)", e->frames_skipped,
                        (size_t)LT_FRAME_CAP, e->bytes);
 }
 
@@ -872,24 +679,14 @@ static void anthropic_sort(struct lt_anthropic_call *a)
     }
 }
 
-/* The text of buffer b as valid UTF-8 (a character split across two events
- * is whole again here; stray bytes become U+FFFD). */
-static char *anthropic_clean(struct lt_anthropic_call *a, const struct lt_buf *b)
-{
-    char *s = lt_generation_strdup_utf8(b->data ? b->data : "", b->len);
-    if (!s)
-        a->oom = true;
-    return s;
-}
-
 /* A tool block's input as JSON text: the streamed pieces joined, else the
  * input given whole, else {} (a tool that takes no arguments). */
 static char *anthropic_tool_args(struct lt_anthropic_call *a, const struct anthropic_block *b)
 {
     if (b->text.len)
-        return anthropic_clean(a, &b->text);
+        return lt_pj_text(&b->text, &a->oom);
     if (b->extra.len)
-        return anthropic_clean(a, &b->extra);
+        return lt_pj_text(&b->extra, &a->oom);
     char *s = lt_strdup("{}");
     if (!s)
         a->oom = true;
@@ -945,7 +742,7 @@ static void anthropic_block_json(struct lt_anthropic_call *a, struct lt_buf *o, 
         /* the input as JSON when the pieces make JSON, else as the text received */
         cJSON *v = args ? lt_cj.ParseWithLength(args, strlen(args)) : NULL;
         if (v)
-            anthropic_append_json(a, o, v);
+            lt_pj_append_json(o, v, &a->oom);
         else
             lt_buf_json_strz(o, args ? args : "");
         if (v)
@@ -958,25 +755,11 @@ static void anthropic_block_json(struct lt_anthropic_call *a, struct lt_buf *o, 
     lt_buf_addc(o, '}');
 }
 
-static void anthropic_meta(struct lt_anthropic_call *a, struct lt_generation *g, const char *key, const char *value)
-{
-    if (!value)
-        return;
-    char *v = lt_strdup(value);
-    if (!v)
-        a->oom = true;
-    else
-        lt_generation_add_meta(g, key, v);
-}
-
 static void anthropic_meta_count(struct lt_anthropic_call *a, struct lt_generation *g, const char *key,
                                  bool has, long long n)
 {
-    if (!has || n == 0)
-        return;
-    char tmp[24];
-    snprintf(tmp, sizeof tmp, "%lld", n);
-    anthropic_meta(a, g, key, tmp);
+    if (has && n != 0)
+        lt_pj_meta_num(g, key, n, &a->oom);
 }
 
 /* Langfuse prices each usage key on its own (DESIGN "Usage details"), so no
@@ -1036,16 +819,14 @@ static void anthropic_assemble(struct lt_anthropic_call *a, struct lt_generation
     anthropic_sort(a);
     g->response_model = a->model;
     a->model = NULL;
-    const char *model = g->response_model ? g->response_model : g->request_model ? g->request_model : url_model;
-    if (model && !(g->model = lt_strdup(model)))
-        a->oom = true;
+    lt_pj_pick_model(g, url_model, &a->oom);
     if (a->id && !(g->response_id = lt_strdup(a->id)))
         a->oom = true;
     if (a->stop_reason && !(g->finish_reason = lt_strdup(a->stop_reason)))
         a->oom = true;
-    anthropic_meta(a, g, "response_id", a->id);
-    anthropic_meta(a, g, "stop_sequence", a->stop_sequence);
-    anthropic_meta(a, g, "service_tier", a->service_tier);
+    lt_pj_meta(g, "response_id", a->id, &a->oom);
+    lt_pj_meta(g, "stop_sequence", a->stop_sequence, &a->oom);
+    lt_pj_meta(g, "service_tier", a->service_tier, &a->oom);
     anthropic_meta_count(a, g, "cache_creation_5m_input_tokens", a->has & (1u << ANTHROPIC_CACHE_5M),
                          a->v[ANTHROPIC_CACHE_5M]);
     anthropic_meta_count(a, g, "cache_creation_1h_input_tokens", a->has & (1u << ANTHROPIC_CACHE_1H),
@@ -1072,9 +853,9 @@ static void anthropic_assemble(struct lt_anthropic_call *a, struct lt_generation
     for (int i = 0; i < a->n_blocks; i++) {
         struct anthropic_block *b = &a->blocks[i];
         if (b->kind == ANTHROPIC_TEXT)
-            anthropic_append(a, &text, b->text.data ? b->text.data : "", b->text.len);
+            lt_pj_append(&text, b->text.data ? b->text.data : "", b->text.len, &a->oom);
         else if (b->kind == ANTHROPIC_THINKING)
-            anthropic_append(a, &thinking, b->text.data ? b->text.data : "", b->text.len);
+            lt_pj_append(&thinking, b->text.data ? b->text.data : "", b->text.len, &a->oom);
         else if (b->kind == ANTHROPIC_REDACTED)
             n_redacted++;
         else if (b->kind == ANTHROPIC_TOOL && args) {
@@ -1084,11 +865,11 @@ static void anthropic_assemble(struct lt_anthropic_call *a, struct lt_generation
         }
     }
     if (a->n_blocks == 0 && a->completion.len)
-        anthropic_append(a, &text, a->completion.data, a->completion.len);
+        lt_pj_append(&text, a->completion.data, a->completion.len, &a->oom);
     if (text.len)
-        g->output_text = anthropic_clean(a, &text);
+        g->output_text = lt_pj_text(&text, &a->oom);
     if (thinking.len)
-        g->reasoning_text = anthropic_clean(a, &thinking);
+        g->reasoning_text = lt_pj_text(&thinking, &a->oom);
     lt_buf_free(&text);
     lt_buf_free(&thinking);
     anthropic_meta_count(a, g, "redacted_thinking_blocks", true, n_redacted);
@@ -1109,7 +890,7 @@ static void anthropic_assemble(struct lt_anthropic_call *a, struct lt_generation
         lt_buf_addc(&out, '}');
     }
     if (out.len)
-        g->output_json = anthropic_steal(a, &out);
+        g->output_json = lt_pj_steal(&out, &a->oom);
     lt_buf_free(&out);
 
     if (n_calls && args) {

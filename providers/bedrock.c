@@ -14,7 +14,6 @@
  */
 #include "bedrock.h"
 
-#include <stdio.h>
 #include <string.h>
 
 #include "../shim/buf.h"
@@ -22,12 +21,11 @@
 #include "../shim/mem.h"
 #include "framing.h"
 #include "generation.h"
+#include "pjson.h"
 
 /* A message holds a few content blocks; a hostile contentBlockIndex past
  * this is ignored rather than allocated for. */
 #define BEDROCK_BLOCKS_MAX 256
-/* A non-JSON error body is quoted up to this many bytes. */
-#define BEDROCK_ERROR_QUOTE 200
 /* Longest model id kept from the URL (ARNs of inference profiles and
  * prompt routers are the longest, well under this). */
 #define BEDROCK_MODEL_MAX 512
@@ -71,53 +69,6 @@ struct bedrock_call {
     bool oom;
 };
 
-/* ---- small JSON helpers -------------------------------------------------- */
-
-static bool bedrock_is(const cJSON *v, int type)
-{
-    return v && (v->type & 0xFF) == type;
-}
-
-static const char *bedrock_str(const cJSON *v)
-{
-    return bedrock_is(v, cJSON_String) && v->valuestring ? v->valuestring : NULL;
-}
-
-static bool bedrock_int(const cJSON *v, long long *out)
-{
-    if (!bedrock_is(v, cJSON_Number))
-        return false;
-    double d = v->valuedouble;
-    if (!(d >= -9.0e15 && d <= 9.0e15))
-        return false;
-    *out = (long long)d;
-    return true;
-}
-
-static void bedrock_add(struct bedrock_call *b, struct lt_buf *buf, const char *s)
-{
-    if (s && lt_buf_adds(buf, s) != LT_OK && buf->oom)
-        b->oom = true;
-}
-
-static char *bedrock_dup(struct bedrock_call *b, const char *s)
-{
-    if (!s)
-        return NULL;
-    char *d = lt_generation_strdup_utf8(s, strlen(s));
-    if (!d)
-        b->oom = true;
-    return d;
-}
-
-static void bedrock_set(struct bedrock_call *b, char **slot, const char *s)
-{
-    if (!s || !*s)
-        return;
-    lt_free(*slot);
-    *slot = bedrock_dup(b, s);
-}
-
 /* ---- the URL ------------------------------------------------------------- */
 
 static const char bedrock_model_seg[] = "/model/";
@@ -151,17 +102,6 @@ static bool bedrock_converse_path(const char *path, size_t n)
     return bedrock_split_path(path, n, &e, &s);
 }
 
-static int bedrock_hex(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* The path of an http(s) URL, without query or fragment; NULL when the URL
  * has no path. */
 static const char *bedrock_url_path(const char *url, size_t *n)
@@ -185,27 +125,9 @@ static void bedrock_read_url(struct bedrock_call *b, const char *url)
     const char *path = url ? bedrock_url_path(url, &n) : NULL;
     if (!path || !bedrock_split_path(path, n, &e, &b->stream_path))
         return;
-    const char *id = path + BEDROCK_MODEL_SEG;
-    size_t len = e - BEDROCK_MODEL_SEG;
-    if (len > BEDROCK_MODEL_MAX)
-        return;
-    char tmp[BEDROCK_MODEL_MAX + 1];
-    size_t o = 0;
-    for (size_t i = 0; i < len; i++) {
-        int h, l;
-        if (id[i] == '%' && i + 2 < len && (h = bedrock_hex(id[i + 1])) >= 0 &&
-            (l = bedrock_hex(id[i + 2])) >= 0) {
-            tmp[o++] = (char)(h << 4 | l);
-            i += 2;
-        } else {
-            tmp[o++] = id[i];
-        }
-    }
-    if (o == 0)
-        return;
-    b->url_model = lt_generation_strdup_utf8(tmp, o);
-    if (!b->url_model)
-        b->oom = true;
+    size_t len = e - BEDROCK_MODEL_SEG; /* never 0: bedrock_split_path */
+    if (len <= BEDROCK_MODEL_MAX)
+        b->url_model = lt_pj_percent_decode(path + BEDROCK_MODEL_SEG, len, &b->oom);
 }
 
 /* ---- the request --------------------------------------------------------- */
@@ -214,16 +136,6 @@ static void bedrock_read_url(struct bedrock_call *b, const char *url)
  * them. */
 static const char *const bedrock_input_keys[] = { "system", "messages", "toolConfig", "promptVariables" };
 #define BEDROCK_NINPUT (sizeof bedrock_input_keys / sizeof bedrock_input_keys[0])
-
-static char *bedrock_steal(struct bedrock_call *b, struct lt_buf *buf)
-{
-    if (buf->truncated) {
-        b->oom = true;
-        lt_buf_free(buf);
-        return NULL;
-    }
-    return lt_buf_steal(buf, NULL);
-}
 
 /* One parameter into the params object, unless its name is there already. */
 static void bedrock_param(struct lt_buf *params, const cJSON *c, const cJSON *seen_in)
@@ -234,10 +146,7 @@ static void bedrock_param(struct lt_buf *params, const cJSON *c, const cJSON *se
         for (const cJSON *s = seen_in->child; s; s = s->next)
             if (s->string && strcmp(s->string, c->string) == 0)
                 return;
-    lt_buf_addc(params, params->len ? ',' : '{');
-    lt_buf_json_strz(params, c->string);
-    lt_buf_addc(params, ':');
-    lt_provider_json_write(params, c);
+    lt_pj_member(params, c->string, c);
 }
 
 static void bedrock_read_request(struct bedrock_call *b, const cJSON *j, struct lt_generation *g)
@@ -250,11 +159,11 @@ static void bedrock_read_request(struct bedrock_call *b, const cJSON *j, struct 
         for (size_t k = 0; k < BEDROCK_NINPUT; k++)
             if (!input[k] && strcmp(c->string, bedrock_input_keys[k]) == 0)
                 input[k] = c;
-        if (strcmp(c->string, "messages") == 0 && bedrock_is(c, cJSON_Array) && g->n_input_messages < 0)
+        if (strcmp(c->string, "messages") == 0 && lt_pj_is(c, cJSON_Array) && g->n_input_messages < 0)
             g->n_input_messages = lt_cj.GetArraySize(c);
-        else if (strcmp(c->string, "inferenceConfig") == 0 && bedrock_is(c, cJSON_Object) && !inference)
+        else if (strcmp(c->string, "inferenceConfig") == 0 && lt_pj_is(c, cJSON_Object) && !inference)
             inference = c;
-        else if (strcmp(c->string, "additionalModelRequestFields") == 0 && bedrock_is(c, cJSON_Object) && !extra)
+        else if (strcmp(c->string, "additionalModelRequestFields") == 0 && lt_pj_is(c, cJSON_Object) && !extra)
             extra = c;
         else if (strcmp(c->string, "performanceConfig") == 0 && !perf)
             perf = c;
@@ -269,27 +178,8 @@ static void bedrock_read_request(struct bedrock_call *b, const cJSON *j, struct 
         bedrock_param(&params, c, inference);
     if (perf)
         bedrock_param(&params, perf, NULL);
-    if (params.len) {
-        lt_buf_addc(&params, '}');
-        g->params_json = bedrock_steal(b, &params);
-    }
-    lt_buf_free(&params);
-
-    struct lt_buf in;
-    lt_buf_init(&in, 0);
-    for (size_t k = 0; k < BEDROCK_NINPUT; k++) {
-        if (!input[k])
-            continue;
-        lt_buf_addc(&in, in.len ? ',' : '{');
-        lt_buf_json_strz(&in, bedrock_input_keys[k]);
-        lt_buf_addc(&in, ':');
-        lt_provider_json_write(&in, input[k]);
-    }
-    if (in.len) {
-        lt_buf_addc(&in, '}');
-        g->input_json = bedrock_steal(b, &in);
-    }
-    lt_buf_free(&in);
+    g->params_json = lt_pj_close(&params, &b->oom);
+    g->input_json = lt_pj_object(bedrock_input_keys, input, BEDROCK_NINPUT, &b->oom);
 }
 
 static void bedrock_free(void *state);
@@ -298,10 +188,10 @@ static enum lt_rc bedrock_request(const struct lt_parse_in *in, struct lt_genera
 {
     *state = NULL;
     cJSON *j = in->req && in->req_len ? lt_cj.ParseWithLength(in->req, in->req_len) : NULL;
-    bool obj = bedrock_is(j, cJSON_Object);
+    bool obj = lt_pj_is(j, cJSON_Object);
     /* A host we do not know is Bedrock only if the body says so (the model
      * travels in the path, so the messages are all there is to see). */
-    if (!in->known_host && !(obj && bedrock_is(lt_json_get(j, "messages"), cJSON_Array))) {
+    if (!in->known_host && !(obj && lt_pj_is(lt_json_get(j, "messages"), cJSON_Array))) {
         if (j)
             lt_cj.Delete(j);
         return LT_ERR_SKIP;
@@ -367,20 +257,20 @@ static void bedrock_reasoning(struct bedrock_call *b, struct bedrock_block *k, c
 {
     const cJSON *rt = lt_json_get(rc, "reasoningText");
     const cJSON *src = rt ? rt : rc;
-    const char *text = bedrock_str(lt_json_get(src, "text"));
-    const char *sig = bedrock_str(lt_json_get(src, "signature"));
-    const char *red = bedrock_str(lt_json_get(rc, "redactedContent"));
+    const char *text = lt_pj_str(lt_json_get(src, "text"));
+    const char *sig = lt_pj_str(lt_json_get(src, "signature"));
+    const char *red = lt_pj_str(lt_json_get(rc, "redactedContent"));
     if (text) {
         k->has_reasoning = true;
-        bedrock_add(b, &k->reasoning, text);
+        lt_pj_appends(&k->reasoning, text, &b->oom);
     }
     if (sig) {
         k->has_reasoning = true;
-        bedrock_add(b, &k->signature, sig);
+        lt_pj_appends(&k->signature, sig, &b->oom);
     }
     if (red) {
         k->has_reasoning = true;
-        bedrock_add(b, &k->redacted, red);
+        lt_pj_appends(&k->redacted, red, &b->oom);
     }
 }
 
@@ -388,35 +278,35 @@ static void bedrock_reasoning(struct bedrock_call *b, struct bedrock_block *k, c
  * contentBlockStart ({toolUseId, name}) or of a delta ({input: "piece"}). */
 static void bedrock_tool(struct bedrock_call *b, struct bedrock_block *k, const cJSON *tu)
 {
-    if (!bedrock_is(tu, cJSON_Object))
+    if (!lt_pj_is(tu, cJSON_Object))
         return;
     k->has_tool = true;
-    const char *id = bedrock_str(lt_json_get(tu, "toolUseId"));
-    const char *name = bedrock_str(lt_json_get(tu, "name"));
+    const char *id = lt_pj_str(lt_json_get(tu, "toolUseId"));
+    const char *name = lt_pj_str(lt_json_get(tu, "name"));
     if (id && !k->tool_id)
-        k->tool_id = bedrock_dup(b, id);
+        k->tool_id = lt_pj_dup(id, &b->oom);
     if (name && !k->tool_name)
-        k->tool_name = bedrock_dup(b, name);
+        k->tool_name = lt_pj_dup(name, &b->oom);
     const cJSON *input = lt_json_get(tu, "input");
-    if (bedrock_str(input))
-        bedrock_add(b, &k->input, bedrock_str(input));
-    else if (input && lt_provider_json_write(&k->input, input) != LT_OK && k->input.oom)
-        b->oom = true;
+    if (lt_pj_str(input))
+        lt_pj_appends(&k->input, lt_pj_str(input), &b->oom);
+    else if (input)
+        lt_pj_append_json(&k->input, input, &b->oom);
 }
 
 /* One block of a whole answer's content array. */
 static void bedrock_whole_block(struct bedrock_call *b, const cJSON *blk, int pos)
 {
     struct bedrock_block *k = bedrock_block_at(b, pos);
-    if (!k || !bedrock_is(blk, cJSON_Object))
+    if (!k || !lt_pj_is(blk, cJSON_Object))
         return;
     bool known = false;
     for (const cJSON *c = blk->child; c; c = c->next) {
         if (!c->string)
             continue;
-        if (strcmp(c->string, "text") == 0 && bedrock_str(c)) {
+        if (strcmp(c->string, "text") == 0 && lt_pj_str(c)) {
             k->has_text = known = true;
-            bedrock_add(b, &k->text, bedrock_str(c));
+            lt_pj_appends(&k->text, lt_pj_str(c), &b->oom);
         } else if (strcmp(c->string, "reasoningContent") == 0) {
             bedrock_reasoning(b, k, c);
             known = true;
@@ -425,21 +315,21 @@ static void bedrock_whole_block(struct bedrock_call *b, const cJSON *blk, int po
             known = true;
         }
     }
-    if (!known && lt_provider_json_write(&k->raw, blk) != LT_OK && k->raw.oom)
-        b->oom = true; /* images, documents, citations: kept as they came */
+    if (!known) /* images, documents, citations: kept as they came */
+        lt_pj_append_json(&k->raw, blk, &b->oom);
 }
 
 static void bedrock_usage(struct bedrock_call *b, const cJSON *u)
 {
-    if (!bedrock_is(u, cJSON_Object))
+    if (!lt_pj_is(u, cJSON_Object))
         return;
     struct bedrock_usage *x = &b->usage;
     memset(x, 0, sizeof *x); /* the last report wins */
-    x->has_in = bedrock_int(lt_json_get(u, "inputTokens"), &x->in);
-    x->has_out = bedrock_int(lt_json_get(u, "outputTokens"), &x->out);
-    x->has_total = bedrock_int(lt_json_get(u, "totalTokens"), &x->total);
-    x->has_read = bedrock_int(lt_json_get(u, "cacheReadInputTokens"), &x->read);
-    x->has_write = bedrock_int(lt_json_get(u, "cacheWriteInputTokens"), &x->write);
+    x->has_in = lt_pj_int(lt_json_get(u, "inputTokens"), &x->in);
+    x->has_out = lt_pj_int(lt_json_get(u, "outputTokens"), &x->out);
+    x->has_total = lt_pj_int(lt_json_get(u, "totalTokens"), &x->total);
+    x->has_read = lt_pj_int(lt_json_get(u, "cacheReadInputTokens"), &x->read);
+    x->has_write = lt_pj_int(lt_json_get(u, "cacheWriteInputTokens"), &x->write);
     b->has_usage = true;
 }
 
@@ -448,13 +338,13 @@ static void bedrock_metadata(struct bedrock_call *b, const cJSON *j)
 {
     bedrock_usage(b, lt_json_get(j, "usage"));
     long long ms;
-    if (bedrock_int(lt_json_get(lt_json_get(j, "metrics"), "latencyMs"), &ms)) {
+    if (lt_pj_int(lt_json_get(lt_json_get(j, "metrics"), "latencyMs"), &ms)) {
         b->latency_ms = ms;
         b->has_latency = true;
     }
     /* a prompt router names the model it chose */
-    const char *inv = bedrock_str(lt_json_get(lt_json_get(lt_json_get(j, "trace"), "promptRouter"), "invokedModelId"));
-    bedrock_set(b, &b->invoked_model, inv);
+    const char *inv = lt_pj_str(lt_json_get(lt_json_get(lt_json_get(j, "trace"), "promptRouter"), "invokedModelId"));
+    lt_pj_keep_last(&b->invoked_model, inv, &b->oom);
 }
 
 /* ---- the answer: whole ---------------------------------------------------- */
@@ -474,53 +364,15 @@ static int bedrock_framing(void *state, const char *content_type, int first)
     return first == 0 ? LT_FRAMING_AWS_EVENTSTREAM : LT_FRAMING_NONE;
 }
 
-/* A warning never hides an error or an earlier warning. */
-#define BEDROCK_WARN(g, ...)                                               \
-    do {                                                                   \
-        if ((g)->level == LT_LEVEL_DEFAULT)                                \
-            lt_generation_set_status((g), LT_LEVEL_WARNING, __VA_ARGS__); \
-    } while (0)
-
-/* Quotes the start of a body that is not a JSON error: whitespace runs
- * become one space, the cut never splits a character. */
-static void bedrock_error_text(struct lt_generation *g, long status, const char *body, size_t n)
-{
-    char q[BEDROCK_ERROR_QUOTE + 1];
-    size_t o = 0, i = 0;
-    for (; i < n && o < BEDROCK_ERROR_QUOTE; i++) {
-        unsigned char c = (unsigned char)body[i];
-        if (c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == 0) {
-            if (o > 0 && q[o - 1] != ' ')
-                q[o++] = ' ';
-        } else {
-            q[o++] = (char)c;
-        }
-    }
-    if (i < n && ((unsigned char)body[i] & 0xC0) == 0x80) {
-        /* cut inside a character: drop its first bytes too */
-        while (o > 0 && ((unsigned char)q[o - 1] & 0xC0) == 0x80)
-            o--;
-        if (o > 0 && (unsigned char)q[o - 1] >= 0xC0)
-            o--;
-    }
-    while (o > 0 && q[o - 1] == ' ')
-        o--;
-    q[o] = '\0';
-    if (o == 0)
-        lt_generation_set_status(g, LT_LEVEL_ERROR, "HTTP %ld", status);
-    else
-        lt_generation_set_status(g, LT_LEVEL_ERROR, "HTTP %ld: %s", status, q);
-}
-
 /* {"message": ...} (AWS's JSON protocol also says "Message"), with its
  * "__type" when given. */
 static bool bedrock_error_object(struct lt_generation *g, const cJSON *j, const char *type)
 {
-    const char *msg = bedrock_str(lt_json_get(j, "message"));
+    const char *msg = lt_pj_str(lt_json_get(j, "message"));
     if (!msg)
-        msg = bedrock_str(lt_json_get(j, "Message"));
+        msg = lt_pj_str(lt_json_get(j, "Message"));
     if (!type)
-        type = bedrock_str(lt_json_get(j, "__type"));
+        type = lt_pj_str(lt_json_get(j, "__type"));
     if (type) { /* "com.amazon.coral.validate#ValidationException": the name */
         const char *h = strrchr(type, '#');
         if (h && h[1])
@@ -544,32 +396,32 @@ static void bedrock_whole(struct bedrock_call *b, const struct lt_parse_end *e, 
 {
     cJSON *j = e->body_len ? lt_cj.ParseWithLength(e->body, e->body_len) : NULL;
     if (e->http_status >= 400) {
-        if (!(bedrock_is(j, cJSON_Object) && bedrock_error_object(g, j, NULL)))
-            bedrock_error_text(g, e->http_status, e->body, e->body_len);
+        if (!(lt_pj_is(j, cJSON_Object) && bedrock_error_object(g, j, NULL)))
+            lt_pj_error_text(g, e->http_status, e->body, e->body_len);
         b->error = true;
-    } else if (bedrock_is(j, cJSON_Object)) {
+    } else if (lt_pj_is(j, cJSON_Object)) {
         const cJSON *msg = lt_json_get(lt_json_get(j, "output"), "message");
         const cJSON *content = lt_json_get(msg, "content");
         int pos = 0;
-        if (bedrock_is(content, cJSON_Array))
+        if (lt_pj_is(content, cJSON_Array))
             for (const cJSON *c = content->child; c; c = c->next)
                 bedrock_whole_block(b, c, pos++);
-        bedrock_set(b, &b->role, bedrock_str(lt_json_get(msg, "role")));
-        bedrock_set(b, &b->stop_reason, bedrock_str(lt_json_get(j, "stopReason")));
+        lt_pj_keep_last(&b->role, lt_pj_str(lt_json_get(msg, "role")), &b->oom);
+        lt_pj_keep_last(&b->stop_reason, lt_pj_str(lt_json_get(j, "stopReason")), &b->oom);
         bedrock_metadata(b, j);
         if (!msg && e->complete) {
             if (!bedrock_error_object(g, j, NULL))
-                BEDROCK_WARN(g, "response has no output message (%llu bytes)", e->bytes);
+                LT_PJ_WARN(g, "response has no output message (%llu bytes)", e->bytes);
             else
                 b->error = true; /* an error object sent with a 2xx status */
         }
     } else if (e->complete && e->http_status != 0) {
         if (e->body_truncated)
-            BEDROCK_WARN(g, "response body passed its cap and was cut (%llu bytes)", e->bytes);
+            LT_PJ_WARN(g, "response body passed its cap and was cut (%llu bytes)", e->bytes);
         else if (e->body_len == 0)
-            BEDROCK_WARN(g, "response body is empty (%llu bytes)", e->bytes);
+            LT_PJ_WARN(g, "response body is empty (%llu bytes)", e->bytes);
         else
-            BEDROCK_WARN(g, "response is not a JSON object (%llu bytes)", e->bytes);
+            LT_PJ_WARN(g, "response is not a JSON object (%llu bytes)", e->bytes);
     }
     if (j)
         lt_cj.Delete(j);
@@ -591,10 +443,10 @@ static void bedrock_exception(struct bedrock_call *b, struct lt_generation *g, c
     b->error = true;
     cJSON *j = f->len ? lt_cj.ParseWithLength(f->data, f->len) : NULL;
     const char *type = f->event_len ? f->event : NULL;
-    bool said = bedrock_is(j, cJSON_Object) && bedrock_error_object(g, j, type);
+    bool said = lt_pj_is(j, cJSON_Object) && bedrock_error_object(g, j, type);
     if (!said && f->len && !j) /* an error message's text */
         lt_generation_set_status(g, LT_LEVEL_ERROR, "%s%s%.*s", type ? type : "", type ? ": " : "",
-                                 f->len > BEDROCK_ERROR_QUOTE ? BEDROCK_ERROR_QUOTE : (int)f->len, f->data);
+                                 f->len > LT_PJ_QUOTE ? LT_PJ_QUOTE : (int)f->len, f->data);
     else if (!said)
         lt_generation_set_status(g, LT_LEVEL_ERROR, "%s in the response stream", type ? type : "exception");
     if (j)
@@ -606,9 +458,9 @@ static void bedrock_delta(struct bedrock_call *b, struct bedrock_block *k, const
     for (const cJSON *c = d ? d->child : NULL; c; c = c->next) {
         if (!c->string)
             continue;
-        if (strcmp(c->string, "text") == 0 && bedrock_str(c)) {
+        if (strcmp(c->string, "text") == 0 && lt_pj_str(c)) {
             k->has_text = true;
-            bedrock_add(b, &k->text, bedrock_str(c));
+            lt_pj_appends(&k->text, lt_pj_str(c), &b->oom);
         } else if (strcmp(c->string, "toolUse") == 0) {
             bedrock_tool(b, k, c);
         } else if (strcmp(c->string, "reasoningContent") == 0) {
@@ -626,7 +478,7 @@ static void bedrock_frame(void *state, struct lt_generation *g, const struct lt_
         return;
     }
     cJSON *j = f->len ? lt_cj.ParseWithLength(f->data, f->len) : NULL;
-    if (!bedrock_is(j, cJSON_Object)) {
+    if (!lt_pj_is(j, cJSON_Object)) {
         b->bad_events++;
         if (j)
             lt_cj.Delete(j);
@@ -635,7 +487,7 @@ static void bedrock_frame(void *state, struct lt_generation *g, const struct lt_
     const char *ev = f->event;
     size_t n = f->event_len;
     long long idx = 0;
-    bedrock_int(lt_json_get(j, "contentBlockIndex"), &idx);
+    lt_pj_int(lt_json_get(j, "contentBlockIndex"), &idx);
     if (bedrock_frame_is(ev, n, "contentBlockDelta")) {
         struct bedrock_block *k = bedrock_block_at(b, idx);
         if (k)
@@ -646,10 +498,10 @@ static void bedrock_frame(void *state, struct lt_generation *g, const struct lt_
             bedrock_tool(b, k, lt_json_get(lt_json_get(j, "start"), "toolUse"));
     } else if (bedrock_frame_is(ev, n, "messageStart")) {
         b->started = true;
-        bedrock_set(b, &b->role, bedrock_str(lt_json_get(j, "role")));
+        lt_pj_keep_last(&b->role, lt_pj_str(lt_json_get(j, "role")), &b->oom);
     } else if (bedrock_frame_is(ev, n, "messageStop")) {
         b->stopped = true;
-        bedrock_set(b, &b->stop_reason, bedrock_str(lt_json_get(j, "stopReason")));
+        lt_pj_keep_last(&b->stop_reason, lt_pj_str(lt_json_get(j, "stopReason")), &b->oom);
     } else if (bedrock_frame_is(ev, n, "metadata")) {
         b->has_metadata = true;
         bedrock_metadata(b, j);
@@ -668,19 +520,19 @@ static void bedrock_stream_end(struct bedrock_call *b, const struct lt_parse_end
     if (!e->complete)
         return; /* the caller reports the transfer error; keep what arrived */
     if (e->stream_corrupt)
-        BEDROCK_WARN(g, "event stream is corrupt (a message prelude failed its CRC) after %llu messages (%llu bytes)",
+        LT_PJ_WARN(g, "event stream is corrupt (a message prelude failed its CRC) after %llu messages (%llu bytes)",
                      e->frames, e->bytes);
     if (e->frames_skipped)
-        BEDROCK_WARN(g, "%llu event-stream messages were skipped (bad CRC, over the cap or cut short; %llu bytes)",
+        LT_PJ_WARN(g, "%llu event-stream messages were skipped (bad CRC, over the cap or cut short; %llu bytes)",
                      e->frames_skipped, e->bytes);
     if (b->bad_events)
-        BEDROCK_WARN(g, "%llu of %llu stream events are not JSON objects (%llu bytes)", b->bad_events, b->events,
+        LT_PJ_WARN(g, "%llu of %llu stream events are not JSON objects (%llu bytes)", b->bad_events, b->events,
                      e->bytes);
     if (!b->error && (!b->stopped || !b->has_metadata)) {
         if (b->events == 0)
-            BEDROCK_WARN(g, "stream holds no events (%llu bytes)", e->bytes);
+            LT_PJ_WARN(g, "stream holds no events (%llu bytes)", e->bytes);
         else
-            BEDROCK_WARN(g, "stream ended without %s (%llu bytes)",
+            LT_PJ_WARN(g, "stream ended without %s (%llu bytes)",
                          !b->stopped && !b->has_metadata ? "messageStop and metadata"
                          : !b->stopped                   ? "messageStop"
                                                          : "metadata",
@@ -690,20 +542,12 @@ static void bedrock_stream_end(struct bedrock_call *b, const struct lt_parse_end
 
 /* ---- the end ---------------------------------------------------------------- */
 
-static char *bedrock_clean(struct bedrock_call *b, const struct lt_buf *buf)
-{
-    char *s = lt_generation_strdup_utf8(buf->data ? buf->data : "", buf->len);
-    if (!s)
-        b->oom = true;
-    return s;
-}
-
 /* A tool's input: the arguments text (the joined pieces as received, "{}"
  * when none came), and into `out` the input as output_json shows it: the
  * parsed value, or the text as a JSON string when it does not parse. */
 static char *bedrock_tool_input(struct bedrock_call *b, const struct bedrock_block *k, struct lt_buf *out)
 {
-    char *s = k->input.len ? bedrock_clean(b, &k->input) : lt_strdup("{}");
+    char *s = k->input.len ? lt_pj_text(&k->input, &b->oom) : lt_strdup("{}");
     if (!s) {
         b->oom = true;
         lt_buf_adds(out, "null");
@@ -813,11 +657,11 @@ static void bedrock_assemble(struct bedrock_call *b, struct lt_generation *g)
 #undef BEDROCK_NEXT
     lt_buf_adds(&out, "]}");
     if (b->n_blocks || b->started || b->stop_reason)
-        g->output_json = bedrock_steal(b, &out);
+        g->output_json = lt_pj_steal(&out, &b->oom);
     lt_buf_free(&out);
-    if (text.len && !(g->output_text = bedrock_clean(b, &text)))
+    if (text.len && !(g->output_text = lt_pj_text(&text, &b->oom)))
         b->oom = true;
-    if (reasoning.len && !(g->reasoning_text = bedrock_clean(b, &reasoning)))
+    if (reasoning.len && !(g->reasoning_text = lt_pj_text(&reasoning, &b->oom)))
         b->oom = true;
     if (text.oom || reasoning.oom)
         b->oom = true;
@@ -825,29 +669,16 @@ static void bedrock_assemble(struct bedrock_call *b, struct lt_generation *g)
     lt_buf_free(&reasoning);
 }
 
-static void bedrock_meta(struct bedrock_call *b, struct lt_generation *g, const char *key, char *value)
-{
-    if (!value)
-        b->oom = true;
-    else
-        lt_generation_add_meta(g, key, value);
-}
-
 static void bedrock_finish(struct bedrock_call *b, struct lt_generation *g)
 {
     bedrock_assemble(b, g);
     g->response_model = b->invoked_model;
     b->invoked_model = NULL;
-    const char *model = g->response_model ? g->response_model : b->url_model;
-    if (model && !(g->model = lt_strdup(model)))
-        b->oom = true;
+    lt_pj_pick_model(g, b->url_model, &b->oom); /* the request's model is the URL's */
     if (b->stop_reason && !(g->finish_reason = lt_strdup(b->stop_reason)))
         b->oom = true;
-    if (b->has_latency) {
-        char tmp[32];
-        snprintf(tmp, sizeof tmp, "%lld", b->latency_ms);
-        bedrock_meta(b, g, "latency_ms", lt_strdup(tmp));
-    }
+    if (b->has_latency)
+        lt_pj_meta_num(g, "latency_ms", b->latency_ms, &b->oom);
     if (b->has_usage) {
         /* Bedrock's inputTokens already leaves cache reads and writes out
          * (fixtures README "usage_details"): every key maps one to one. */

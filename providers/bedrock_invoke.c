@@ -19,6 +19,7 @@
 #include "bedrock.h"
 #include "framing.h"
 #include "generation.h"
+#include "pjson.h"
 
 /* A payload that is not JSON is quoted up to this many bytes. */
 #define BEDROCK_INVOKE_QUOTE 200
@@ -73,17 +74,6 @@ static bool bedrock_invoke_path(const char *path, size_t n)
     return bedrock_invoke_locate(path, n, &id, &len, &stream);
 }
 
-static int bedrock_hex(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* The model id of a URL, percent-decoded (a '%' not followed by two hex
  * digits stays as it is) and made valid UTF-8. NULL when the URL has none
  * or on allocation failure (*oom then set). */
@@ -102,41 +92,17 @@ static char *bedrock_invoke_model_id(const char *url, bool *stream, bool *oom)
     size_t len;
     if (!bedrock_invoke_locate(slash, end - (size_t)(slash - p), &id, &len, stream))
         return NULL;
-    char *tmp = lt_malloc(len + 1);
-    if (!tmp) {
-        *oom = true;
-        return NULL;
-    }
-    size_t o = 0;
-    for (size_t i = 0; i < len; i++) {
-        int h, l;
-        if (id[i] == '%' && i + 2 < len && (h = bedrock_hex(id[i + 1])) >= 0 && (l = bedrock_hex(id[i + 2])) >= 0) {
-            tmp[o++] = (char)(h << 4 | l);
-            i += 2;
-        } else {
-            tmp[o++] = id[i];
-        }
-    }
-    char *s = lt_generation_strdup_utf8(tmp, o);
-    lt_free(tmp);
-    if (!s)
-        *oom = true;
-    return s;
+    return lt_pj_percent_decode(id, len, oom);
 }
 
 /* ---- request -------------------------------------------------------------- */
-
-static bool bedrock_invoke_is(const cJSON *v, int type)
-{
-    return v && (v->type & 0xFF) == type;
-}
 
 /* A host we do not know (a VPC endpoint name, a proxy) is Bedrock with an
  * Anthropic body only if the body says so. */
 static bool bedrock_invoke_confirms(const cJSON *j)
 {
-    return bedrock_invoke_is(j, cJSON_Object) && lt_json_str(j, "anthropic_version") &&
-           (bedrock_invoke_is(lt_json_get(j, "messages"), cJSON_Array) || lt_json_str(j, "prompt"));
+    return lt_pj_is(j, cJSON_Object) && lt_json_str(j, "anthropic_version") &&
+           (lt_pj_is(lt_json_get(j, "messages"), cJSON_Array) || lt_json_str(j, "prompt"));
 }
 
 static void bedrock_invoke_free(void *state);
@@ -276,7 +242,7 @@ static void bedrock_invoke_frame(void *state, struct lt_generation *g, const str
         return; /* other events carry nothing we read */
     cJSON *j = lt_cj.ParseWithLength(f->data, f->len);
     const cJSON *bytes = lt_json_get(j, "bytes");
-    if (bedrock_invoke_is(bytes, cJSON_String) && bytes->valuestring &&
+    if (lt_pj_is(bytes, cJSON_String) && bytes->valuestring &&
         bedrock_invoke_unbase64(&b->bytes, bytes->valuestring, strlen(bytes->valuestring)))
         lt_anthropic_call_event(b->call, g, b->bytes.data ? b->bytes.data : "", b->bytes.len, false);
     else if (b->bytes.oom)

@@ -12,7 +12,6 @@
  */
 #include "cohere.h"
 
-#include <stdio.h>
 #include <string.h>
 
 #include "../shim/buf.h"
@@ -20,14 +19,13 @@
 #include "../shim/mem.h"
 #include "framing.h"
 #include "generation.h"
+#include "pjson.h"
 
 /* An answer has a handful of content parts, tool calls and citations; a
  * hostile index past these is ignored rather than allocated for. */
 #define COHERE_PARTS_MAX 128
 #define COHERE_TOOLS_MAX 128
 #define COHERE_CITATIONS_MAX 1024
-/* A non-JSON error body is quoted up to this many bytes. */
-#define COHERE_ERROR_QUOTE 200
 
 struct cohere_part {
     int index;
@@ -66,69 +64,6 @@ struct cohere_call {
     bool oom;
 };
 
-/* ---- small JSON helpers -------------------------------------------------- */
-
-static bool cohere_is(const cJSON *v, int type)
-{
-    return v && (v->type & 0xFF) == type;
-}
-
-static const char *cohere_str(const cJSON *v)
-{
-    return cohere_is(v, cJSON_String) && v->valuestring ? v->valuestring : NULL;
-}
-
-static bool cohere_int(const cJSON *v, long long *out)
-{
-    if (!cohere_is(v, cJSON_Number))
-        return false;
-    double d = v->valuedouble;
-    if (!(d >= -9.0e15 && d <= 9.0e15))
-        return false;
-    *out = (long long)d;
-    return true;
-}
-
-static void cohere_add(struct cohere_call *o, struct lt_buf *b, const char *s)
-{
-    if (s && lt_buf_adds(b, s) != LT_OK && b->oom)
-        o->oom = true;
-}
-
-static char *cohere_dup(struct cohere_call *o, const char *s)
-{
-    if (!s)
-        return NULL;
-    char *d = lt_generation_strdup_utf8(s, strlen(s));
-    if (!d)
-        o->oom = true;
-    return d;
-}
-
-static void cohere_keep_first(struct cohere_call *o, char **slot, const char *s)
-{
-    if (!*slot && s && *s)
-        *slot = cohere_dup(o, s);
-}
-
-static void cohere_keep_last(struct cohere_call *o, char **slot, const char *s)
-{
-    if (!s || !*s || (*slot && strcmp(*slot, s) == 0))
-        return;
-    lt_free(*slot);
-    *slot = cohere_dup(o, s);
-}
-
-static char *cohere_steal(struct cohere_call *o, struct lt_buf *b)
-{
-    if (b->truncated) {
-        o->oom = true;
-        lt_buf_free(b);
-        return NULL;
-    }
-    return lt_buf_steal(b, NULL);
-}
-
 /* ---- the request ------------------------------------------------------------ */
 
 static bool cohere_chat_path(const char *path, size_t n)
@@ -140,60 +75,19 @@ static bool cohere_chat_path(const char *path, size_t n)
 
 /* Request members that are the conversation, not parameters. */
 static const char *const cohere_input_keys[] = { "messages", "tools", "documents", "tool_choice" };
-#define COHERE_NINPUT (sizeof cohere_input_keys / sizeof cohere_input_keys[0])
+static const struct lt_pj_shape cohere_shape = {
+    .input = cohere_input_keys,
+    .n_input = sizeof cohere_input_keys / sizeof cohere_input_keys[0],
+};
 
 static void cohere_read_request(struct cohere_call *o, const cJSON *j, struct lt_generation *g)
 {
-    const cJSON *input[COHERE_NINPUT] = { 0 };
-    struct lt_buf params;
-    lt_buf_init(&params, 0);
-    for (const cJSON *c = j->child; c; c = c->next) {
-        if (!c->string)
-            continue;
-        if (strcmp(c->string, "model") == 0) {
-            if (!g->request_model && cohere_str(c))
-                g->request_model = cohere_dup(o, cohere_str(c));
-            continue;
-        }
-        size_t k = 0;
-        while (k < COHERE_NINPUT && strcmp(c->string, cohere_input_keys[k]) != 0)
-            k++;
-        if (k < COHERE_NINPUT) {
-            if (!input[k]) {
-                input[k] = c;
-                if (k == 0 && cohere_is(c, cJSON_Array))
-                    g->n_input_messages = lt_cj.GetArraySize(c);
-            }
-            continue;
-        }
-        if (strcmp(c->string, "stream") == 0 && cohere_is(c, cJSON_True))
-            g->stream = o->stream_req = true;
-        lt_buf_addc(&params, params.len ? ',' : '{');
-        lt_buf_json_strz(&params, c->string);
-        lt_buf_addc(&params, ':');
-        lt_provider_json_write(&params, c);
-    }
-    if (params.len) {
-        lt_buf_addc(&params, '}');
-        g->params_json = cohere_steal(o, &params);
-    }
-    lt_buf_free(&params);
-
-    struct lt_buf in;
-    lt_buf_init(&in, 0);
-    for (size_t k = 0; k < COHERE_NINPUT; k++) {
-        if (!input[k])
-            continue;
-        lt_buf_addc(&in, in.len ? ',' : '{');
-        lt_buf_json_strz(&in, cohere_input_keys[k]);
-        lt_buf_addc(&in, ':');
-        lt_provider_json_write(&in, input[k]);
-    }
-    if (in.len) {
-        lt_buf_addc(&in, '}');
-        g->input_json = cohere_steal(o, &in);
-    }
-    lt_buf_free(&in);
+    struct lt_pj_split sp;
+    lt_pj_split(j, &cohere_shape, NULL, NULL, g, &sp, &o->oom);
+    if (sp.stream)
+        g->stream = o->stream_req = true;
+    if (lt_pj_is(sp.input[0], cJSON_Array))
+        g->n_input_messages = lt_cj.GetArraySize(sp.input[0]);
 }
 
 static void cohere_free(void *state);
@@ -202,10 +96,10 @@ static enum lt_rc cohere_request(const struct lt_parse_in *in, struct lt_generat
 {
     *state = NULL;
     cJSON *j = in->req && in->req_len ? lt_cj.ParseWithLength(in->req, in->req_len) : NULL;
-    bool obj = cohere_is(j, cJSON_Object);
+    bool obj = lt_pj_is(j, cJSON_Object);
     /* A host we do not know is Cohere only if the body says so. */
     if (!in->known_host &&
-        !(obj && cohere_str(lt_json_get(j, "model")) && cohere_is(lt_json_get(j, "messages"), cJSON_Array))) {
+        !(obj && lt_pj_str(lt_json_get(j, "model")) && lt_pj_is(lt_json_get(j, "messages"), cJSON_Array))) {
         if (j)
             lt_cj.Delete(j);
         return LT_ERR_SKIP;
@@ -286,56 +180,54 @@ static struct cohere_tool *cohere_tool_at(struct cohere_call *o, long long index
  * stream's start or delta (the type only in content-start). */
 static void cohere_part(struct cohere_call *o, struct cohere_part *p, const cJSON *c)
 {
-    if (!cohere_is(c, cJSON_Object))
+    if (!lt_pj_is(c, cJSON_Object))
         return;
-    const char *type = cohere_str(lt_json_get(c, "type"));
+    const char *type = lt_pj_str(lt_json_get(c, "type"));
     if (type && strcmp(type, "thinking") == 0)
         p->thinking = true;
-    cohere_add(o, &p->text, cohere_str(lt_json_get(c, "text")));
-    const char *th = cohere_str(lt_json_get(c, "thinking"));
+    lt_pj_appends(&p->text, lt_pj_str(lt_json_get(c, "text")), &o->oom);
+    const char *th = lt_pj_str(lt_json_get(c, "thinking"));
     if (th) {
         p->thinking = true;
-        cohere_add(o, &p->text, th);
+        lt_pj_appends(&p->text, th, &o->oom);
     }
 }
 
 /* A tool call, whole or a stream's start or delta. */
 static void cohere_tool(struct cohere_call *o, struct cohere_tool *t, const cJSON *c)
 {
-    if (!cohere_is(c, cJSON_Object))
+    if (!lt_pj_is(c, cJSON_Object))
         return;
-    cohere_keep_first(o, &t->id, cohere_str(lt_json_get(c, "id")));
-    cohere_keep_first(o, &t->type, cohere_str(lt_json_get(c, "type")));
+    lt_pj_keep_first(&t->id, lt_pj_str(lt_json_get(c, "id")), &o->oom);
+    lt_pj_keep_first(&t->type, lt_pj_str(lt_json_get(c, "type")), &o->oom);
     const cJSON *fn = lt_json_get(c, "function");
-    cohere_keep_first(o, &t->name, cohere_str(lt_json_get(fn, "name")));
+    lt_pj_keep_first(&t->name, lt_pj_str(lt_json_get(fn, "name")), &o->oom);
     const cJSON *args = lt_json_get(fn, "arguments");
-    if (cohere_str(args))
-        cohere_add(o, &t->args, cohere_str(args));
-    else if ((cohere_is(args, cJSON_Object) || cohere_is(args, cJSON_Array)) &&
-             lt_provider_json_write(&t->args, args) != LT_OK && t->args.oom)
-        o->oom = true;
+    if (lt_pj_str(args))
+        lt_pj_appends(&t->args, lt_pj_str(args), &o->oom);
+    else if (lt_pj_is(args, cJSON_Object) || lt_pj_is(args, cJSON_Array))
+        lt_pj_append_json(&t->args, args, &o->oom);
 }
 
 static void cohere_citation(struct cohere_call *o, const cJSON *c)
 {
-    if (!cohere_is(c, cJSON_Object) || o->n_citations >= COHERE_CITATIONS_MAX)
+    if (!lt_pj_is(c, cJSON_Object) || o->n_citations >= COHERE_CITATIONS_MAX)
         return;
     if (o->n_citations++)
         lt_buf_addc(&o->citations, ',');
-    if (lt_provider_json_write(&o->citations, c) != LT_OK && o->citations.oom)
-        o->oom = true;
+    lt_pj_append_json(&o->citations, c, &o->oom);
 }
 
 static void cohere_count(struct cohere_call *o, enum cohere_count k, const cJSON *v)
 {
-    if (cohere_int(v, &o->v[k]))
+    if (lt_pj_int(v, &o->v[k]))
         o->has |= 1u << k;
 }
 
 /* The usage object replaces the one before: the final report wins. */
 static void cohere_usage(struct cohere_call *o, const cJSON *u)
 {
-    if (!cohere_is(u, cJSON_Object))
+    if (!lt_pj_is(u, cJSON_Object))
         return;
     o->has = 0;
     o->has_usage = true;
@@ -349,47 +241,16 @@ static void cohere_usage(struct cohere_call *o, const cJSON *u)
     cohere_count(o, COHERE_CACHED, lt_json_get(u, "cached_tokens"));
 }
 
-/* Quotes the start of a body that is not a JSON error: whitespace runs
- * become one space, the cut never splits a character. */
-static void cohere_error_text(struct lt_generation *g, long status, const char *body, size_t n)
-{
-    char q[COHERE_ERROR_QUOTE + 1];
-    size_t o = 0, i = 0;
-    for (; i < n && o < COHERE_ERROR_QUOTE; i++) {
-        unsigned char c = (unsigned char)body[i];
-        if (c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == 0) {
-            if (o > 0 && q[o - 1] != ' ')
-                q[o++] = ' ';
-        } else {
-            q[o++] = (char)c;
-        }
-    }
-    if (i < n && ((unsigned char)body[i] & 0xC0) == 0x80) {
-        /* cut inside a character: drop its first bytes too */
-        while (o > 0 && ((unsigned char)q[o - 1] & 0xC0) == 0x80)
-            o--;
-        if (o > 0 && (unsigned char)q[o - 1] >= 0xC0)
-            o--;
-    }
-    while (o > 0 && q[o - 1] == ' ')
-        o--;
-    q[o] = '\0';
-    if (o == 0)
-        lt_generation_set_status(g, LT_LEVEL_ERROR, "HTTP %ld", status);
-    else
-        lt_generation_set_status(g, LT_LEVEL_ERROR, "HTTP %ld: %s", status, q);
-}
-
 /* {"message": ...} (v2), {"error": ...}, {"detail": ...}: true when said. */
 static bool cohere_error_object(struct lt_generation *g, const cJSON *j)
 {
-    const char *msg = cohere_str(lt_json_get(j, "message"));
+    const char *msg = lt_pj_str(lt_json_get(j, "message"));
     if (!msg)
-        msg = cohere_str(lt_json_get(j, "error"));
+        msg = lt_pj_str(lt_json_get(j, "error"));
     if (!msg)
-        msg = cohere_str(lt_json_get(lt_json_get(j, "error"), "message"));
+        msg = lt_pj_str(lt_json_get(lt_json_get(j, "error"), "message"));
     if (!msg)
-        msg = cohere_str(lt_json_get(j, "detail"));
+        msg = lt_pj_str(lt_json_get(j, "detail"));
     if (!msg || !*msg)
         return false;
     lt_generation_set_status(g, LT_LEVEL_ERROR, "%s", msg);
@@ -412,37 +273,30 @@ static int cohere_framing(void *state, const char *content_type, int first)
     return LT_FRAMING_NONE;
 }
 
-/* A warning never hides an error or an earlier warning. */
-#define COHERE_WARN(g, ...)                                                \
-    do {                                                                   \
-        if ((g)->level == LT_LEVEL_DEFAULT)                                \
-            lt_generation_set_status((g), LT_LEVEL_WARNING, __VA_ARGS__); \
-    } while (0)
-
 static void cohere_message(struct cohere_call *o, const cJSON *m)
 {
-    cohere_keep_first(o, &o->role, cohere_str(lt_json_get(m, "role")));
+    lt_pj_keep_first(&o->role, lt_pj_str(lt_json_get(m, "role")), &o->oom);
     const cJSON *content = lt_json_get(m, "content");
     int pos = 0;
-    if (cohere_is(content, cJSON_Array)) {
+    if (lt_pj_is(content, cJSON_Array)) {
         for (const cJSON *c = content->child; c; c = c->next, pos++) {
             struct cohere_part *p = cohere_part_at(o, pos);
             if (p)
                 cohere_part(o, p, c);
         }
-    } else if (cohere_str(content)) { /* a bare string, as requests may send */
+    } else if (lt_pj_str(content)) { /* a bare string, as requests may send */
         struct cohere_part *p = cohere_part_at(o, 0);
         if (p)
-            cohere_add(o, &p->text, cohere_str(content));
+            lt_pj_appends(&p->text, lt_pj_str(content), &o->oom);
     }
-    const char *plan = cohere_str(lt_json_get(m, "tool_plan"));
+    const char *plan = lt_pj_str(lt_json_get(m, "tool_plan"));
     if (plan) {
         o->has_plan = true;
-        cohere_add(o, &o->plan, plan);
+        lt_pj_appends(&o->plan, plan, &o->oom);
     }
     const cJSON *calls = lt_json_get(m, "tool_calls");
     pos = 0;
-    if (cohere_is(calls, cJSON_Array)) {
+    if (lt_pj_is(calls, cJSON_Array)) {
         for (const cJSON *c = calls->child; c; c = c->next, pos++) {
             struct cohere_tool *t = cohere_tool_at(o, pos);
             if (t)
@@ -450,7 +304,7 @@ static void cohere_message(struct cohere_call *o, const cJSON *m)
         }
     }
     const cJSON *cites = lt_json_get(m, "citations");
-    if (cohere_is(cites, cJSON_Array))
+    if (lt_pj_is(cites, cJSON_Array))
         for (const cJSON *c = cites->child; c; c = c->next)
             cohere_citation(o, c);
 }
@@ -458,30 +312,30 @@ static void cohere_message(struct cohere_call *o, const cJSON *m)
 static void cohere_whole(struct cohere_call *o, const struct lt_parse_end *e, struct lt_generation *g)
 {
     cJSON *j = e->body_len ? lt_cj.ParseWithLength(e->body, e->body_len) : NULL;
-    cohere_keep_first(o, &o->id, cohere_str(lt_json_get(j, "id"))); /* error bodies have one too */
+    lt_pj_keep_first(&o->id, lt_pj_str(lt_json_get(j, "id")), &o->oom); /* error bodies have one too */
     if (e->http_status >= 400) {
-        if (!(cohere_is(j, cJSON_Object) && cohere_error_object(g, j)))
-            cohere_error_text(g, e->http_status, e->body, e->body_len);
+        if (!(lt_pj_is(j, cJSON_Object) && cohere_error_object(g, j)))
+            lt_pj_error_text(g, e->http_status, e->body, e->body_len);
         o->error = true;
-    } else if (cohere_is(j, cJSON_Object)) {
+    } else if (lt_pj_is(j, cJSON_Object)) {
         const cJSON *m = lt_json_get(j, "message");
-        cohere_keep_last(o, &o->finish_reason, cohere_str(lt_json_get(j, "finish_reason")));
+        lt_pj_keep_last(&o->finish_reason, lt_pj_str(lt_json_get(j, "finish_reason")), &o->oom);
         cohere_usage(o, lt_json_get(j, "usage"));
-        if (cohere_is(m, cJSON_Object)) {
+        if (lt_pj_is(m, cJSON_Object)) {
             o->started = true;
             cohere_message(o, m);
         } else if (cohere_error_object(g, j)) {
             o->error = true; /* an error object sent with a 2xx status */
         } else if (e->complete) {
-            COHERE_WARN(g, "response has no message (%llu bytes)", e->bytes);
+            LT_PJ_WARN(g, "response has no message (%llu bytes)", e->bytes);
         }
     } else if (e->complete && e->http_status != 0) {
         if (e->body_truncated)
-            COHERE_WARN(g, "response body passed its cap and was cut (%llu bytes)", e->bytes);
+            LT_PJ_WARN(g, "response body passed its cap and was cut (%llu bytes)", e->bytes);
         else if (e->body_len == 0)
-            COHERE_WARN(g, "response body is empty (%llu bytes)", e->bytes);
+            LT_PJ_WARN(g, "response body is empty (%llu bytes)", e->bytes);
         else
-            COHERE_WARN(g, "response is not a JSON object (%llu bytes)", e->bytes);
+            LT_PJ_WARN(g, "response is not a JSON object (%llu bytes)", e->bytes);
     }
     if (j)
         lt_cj.Delete(j);
@@ -503,16 +357,16 @@ static void cohere_event(struct cohere_call *o, struct lt_generation *g, const c
     const cJSON *delta = lt_json_get(j, "delta");
     const cJSON *m = lt_json_get(delta, "message");
     long long idx = 0;
-    cohere_int(lt_json_get(j, "index"), &idx);
+    lt_pj_int(lt_json_get(j, "index"), &idx);
     if (strcmp(type, "content-start") == 0 || strcmp(type, "content-delta") == 0) {
         struct cohere_part *p = cohere_part_at(o, idx);
         if (p)
             cohere_part(o, p, lt_json_get(m, "content"));
     } else if (strcmp(type, "tool-plan-delta") == 0) {
-        const char *s = cohere_str(lt_json_get(m, "tool_plan"));
+        const char *s = lt_pj_str(lt_json_get(m, "tool_plan"));
         if (s) {
             o->has_plan = true;
-            cohere_add(o, &o->plan, s);
+            lt_pj_appends(&o->plan, s, &o->oom);
         }
     } else if (strcmp(type, "tool-call-start") == 0 || strcmp(type, "tool-call-delta") == 0) {
         struct cohere_tool *t = cohere_tool_at(o, idx);
@@ -522,14 +376,14 @@ static void cohere_event(struct cohere_call *o, struct lt_generation *g, const c
         cohere_citation(o, lt_json_get(m, "citations"));
     } else if (strcmp(type, "message-start") == 0) {
         o->started = true;
-        cohere_keep_first(o, &o->id, cohere_str(lt_json_get(j, "id")));
-        cohere_keep_first(o, &o->role, cohere_str(lt_json_get(m, "role")));
+        lt_pj_keep_first(&o->id, lt_pj_str(lt_json_get(j, "id")), &o->oom);
+        lt_pj_keep_first(&o->role, lt_pj_str(lt_json_get(m, "role")), &o->oom);
     } else if (strcmp(type, "message-end") == 0) {
         o->ended = true;
-        const char *fr = cohere_str(lt_json_get(delta, "finish_reason"));
-        cohere_keep_last(o, &o->finish_reason, fr);
+        const char *fr = lt_pj_str(lt_json_get(delta, "finish_reason"));
+        lt_pj_keep_last(&o->finish_reason, fr, &o->oom);
         cohere_usage(o, lt_json_get(delta, "usage"));
-        if (cohere_str(lt_json_get(delta, "error")) || (fr && strcmp(fr, "ERROR") == 0))
+        if (lt_pj_str(lt_json_get(delta, "error")) || (fr && strcmp(fr, "ERROR") == 0))
             cohere_stream_error(o, g, j, "the stream ended with finish_reason ERROR");
     } else if (strcmp(type, "error") == 0) {
         cohere_stream_error(o, g, j, "error event in the response stream");
@@ -542,13 +396,7 @@ static void cohere_frame(void *state, struct lt_generation *g, const struct lt_f
     struct cohere_call *o = state;
     const char *d = f->data;
     size_t n = f->len;
-    while (n && (*d == ' ' || *d == '\t' || *d == '\n' || *d == '\r')) {
-        d++;
-        n--;
-    }
-    while (n && (d[n - 1] == ' ' || d[n - 1] == '\t' || d[n - 1] == '\n' || d[n - 1] == '\r'))
-        n--;
-    if (n == 0)
+    if (!lt_pj_trim(&d, &n))
         return;
     if (n == 6 && memcmp(d, "[DONE]", 6) == 0) {
         o->done = true;
@@ -557,11 +405,10 @@ static void cohere_frame(void *state, struct lt_generation *g, const struct lt_f
     o->events++;
     bool error_event = f->event_len == 5 && memcmp(f->event, "error", 5) == 0;
     cJSON *j = lt_cj.ParseWithLength(d, n);
-    if (!cohere_is(j, cJSON_Object)) {
+    if (!lt_pj_is(j, cJSON_Object)) {
         if (error_event && !o->error) {
             o->error = true;
-            lt_generation_set_status(g, LT_LEVEL_ERROR, "%.*s", n > COHERE_ERROR_QUOTE ? COHERE_ERROR_QUOTE : (int)n,
-                                     d);
+            lt_generation_set_status(g, LT_LEVEL_ERROR, "%.*s", n > LT_PJ_QUOTE ? LT_PJ_QUOTE : (int)n, d);
         } else {
             o->bad_events++;
         }
@@ -570,7 +417,7 @@ static void cohere_frame(void *state, struct lt_generation *g, const struct lt_f
         return;
     }
     /* the JSON's own type names the event; the SSE event line repeats it */
-    const char *type = cohere_str(lt_json_get(j, "type"));
+    const char *type = lt_pj_str(lt_json_get(j, "type"));
     char ev[LT_SSE_EVENT_MAX + 1];
     if (!type) {
         memcpy(ev, f->event, f->event_len);
@@ -590,28 +437,20 @@ static void cohere_stream_end(struct cohere_call *o, const struct lt_parse_end *
     if (!e->complete)
         return; /* the caller reports the transfer error; keep what arrived */
     if (o->bad_events)
-        COHERE_WARN(g, "%llu of %llu stream events are not JSON objects (%llu bytes)", o->bad_events, o->events,
+        LT_PJ_WARN(g, "%llu of %llu stream events are not JSON objects (%llu bytes)", o->bad_events, o->events,
                     e->bytes);
     if (e->frames_skipped)
-        COHERE_WARN(g, "%llu stream events over the %zu-byte cap were skipped (%llu bytes)", e->frames_skipped,
+        LT_PJ_WARN(g, "%llu stream events over the %zu-byte cap were skipped (%llu bytes)", e->frames_skipped,
                     (size_t)LT_FRAME_CAP, e->bytes);
     if (!o->ended && !o->done && !o->error) {
         if (o->events == 0)
-            COHERE_WARN(g, "stream holds no events (%llu bytes)", e->bytes);
+            LT_PJ_WARN(g, "stream holds no events (%llu bytes)", e->bytes);
         else
-            COHERE_WARN(g, "stream ended without message-end (%llu bytes)", e->bytes);
+            LT_PJ_WARN(g, "stream ended without message-end (%llu bytes)", e->bytes);
     }
 }
 
 /* ---- the end --------------------------------------------------------------------- */
-
-static char *cohere_clean(struct cohere_call *o, const struct lt_buf *b)
-{
-    char *s = lt_generation_strdup_utf8(b->data ? b->data : "", b->len);
-    if (!s)
-        o->oom = true;
-    return s;
-}
 
 static void cohere_sort(struct cohere_call *o)
 {
@@ -629,17 +468,6 @@ static void cohere_sort(struct cohere_call *o)
             o->tools[k] = o->tools[k - 1];
         o->tools[k] = t;
     }
-}
-
-static void cohere_meta_num(struct cohere_call *o, struct lt_generation *g, const char *key, long long v)
-{
-    char tmp[32];
-    snprintf(tmp, sizeof tmp, "%lld", v);
-    char *s = lt_strdup(tmp);
-    if (!s)
-        o->oom = true;
-    else
-        lt_generation_add_meta(g, key, s);
 }
 
 static void cohere_usage_details(struct cohere_call *o, struct lt_generation *g)
@@ -661,13 +489,13 @@ static void cohere_usage_details(struct cohere_call *o, struct lt_generation *g)
     if (in || out)
         lt_generation_set_usage(g, "total", (in ? vi : 0) + (out ? vo : 0));
     if (COHERE_HAS(COHERE_TOKENS_IN))
-        cohere_meta_num(o, g, "processed_input_tokens", o->v[COHERE_TOKENS_IN]);
+        lt_pj_meta_num(g, "processed_input_tokens", o->v[COHERE_TOKENS_IN], &o->oom);
     if (COHERE_HAS(COHERE_TOKENS_OUT))
-        cohere_meta_num(o, g, "processed_output_tokens", o->v[COHERE_TOKENS_OUT]);
+        lt_pj_meta_num(g, "processed_output_tokens", o->v[COHERE_TOKENS_OUT], &o->oom);
     if (COHERE_HAS(COHERE_SEARCH))
-        cohere_meta_num(o, g, "search_units", o->v[COHERE_SEARCH]);
+        lt_pj_meta_num(g, "search_units", o->v[COHERE_SEARCH], &o->oom);
     if (COHERE_HAS(COHERE_CACHED))
-        cohere_meta_num(o, g, "cached_tokens", o->v[COHERE_CACHED]);
+        lt_pj_meta_num(g, "cached_tokens", o->v[COHERE_CACHED], &o->oom);
 #undef COHERE_HAS
 }
 
@@ -707,7 +535,7 @@ static void cohere_assemble(struct cohere_call *o, struct lt_generation *g)
         lt_buf_adds(&out, ",\"tool_calls\":[");
         for (int i = 0; i < o->n_tools; i++) {
             struct cohere_tool *t = &o->tools[i];
-            char *args = cohere_clean(o, &t->args);
+            char *args = lt_pj_text(&t->args, &o->oom);
             if (i)
                 lt_buf_addc(&out, ',');
             lt_buf_adds(&out, "{\"id\":");
@@ -739,11 +567,11 @@ static void cohere_assemble(struct cohere_call *o, struct lt_generation *g)
     }
     lt_buf_addc(&out, '}');
     if (o->started || o->n_parts || o->n_tools || o->has_plan)
-        g->output_json = cohere_steal(o, &out);
+        g->output_json = lt_pj_steal(&out, &o->oom);
     lt_buf_free(&out);
-    if (text.len && !(g->output_text = cohere_clean(o, &text)))
+    if (text.len && !(g->output_text = lt_pj_text(&text, &o->oom)))
         o->oom = true;
-    if (reasoning.len && !(g->reasoning_text = cohere_clean(o, &reasoning)))
+    if (reasoning.len && !(g->reasoning_text = lt_pj_text(&reasoning, &o->oom)))
         o->oom = true;
     if (text.oom || reasoning.oom)
         o->oom = true;
@@ -760,17 +588,10 @@ static enum lt_rc cohere_end(void *state, const struct lt_parse_end *e, struct l
         cohere_whole(o, e, g);
     cohere_assemble(o, g);
     /* Cohere names no model in its answers: the request's is the one */
-    if (g->request_model && !(g->model = lt_strdup(g->request_model)))
+    lt_pj_pick_model(g, NULL, &o->oom);
+    if (o->id && !(g->response_id = lt_strdup(o->id)))
         o->oom = true;
-    if (o->id) {
-        if (!(g->response_id = lt_strdup(o->id)))
-            o->oom = true;
-        char *v = lt_strdup(o->id);
-        if (!v)
-            o->oom = true;
-        else
-            lt_generation_add_meta(g, "response_id", v);
-    }
+    lt_pj_meta(g, "response_id", o->id, &o->oom);
     if (o->finish_reason && !(g->finish_reason = lt_strdup(o->finish_reason)))
         o->oom = true;
     if (o->has_usage)

@@ -14,7 +14,6 @@
  */
 #include "gemini.h"
 
-#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
@@ -23,6 +22,7 @@
 #include "../shim/mem.h"
 #include "framing.h"
 #include "generation.h"
+#include "pjson.h"
 
 /* The API allows candidateCount <= 8; indices past this are ignored, so a
  * hostile index cannot make us allocate. */
@@ -33,8 +33,6 @@
 #define GEMINI_PARTS_MAX 1024
 /* Function calls per candidate: parallel calls stay far below. */
 #define GEMINI_TOOLS_MAX 128
-/* A non-JSON error body is quoted up to this many bytes. */
-#define GEMINI_ERROR_QUOTE 200
 
 enum gemini_kind { GEMINI_TEXT, GEMINI_THOUGHT, GEMINI_CALL, GEMINI_OTHER };
 
@@ -85,78 +83,10 @@ struct gemini_call {
     bool oom;
 };
 
-static bool gemini_is(const cJSON *v, int type)
-{
-    return v && (v->type & 0xFF) == type;
-}
-
-static bool gemini_key(const cJSON *c, const char *k)
-{
-    return c->string && strcmp(c->string, k) == 0;
-}
-
 /* Google's JSON mapping accepts the proto field names too (snake_case). */
 static bool gemini_key2(const cJSON *c, const char *camel, const char *snake)
 {
     return c->string && (strcmp(c->string, camel) == 0 || strcmp(c->string, snake) == 0);
-}
-
-static const char *gemini_str(const cJSON *v)
-{
-    return gemini_is(v, cJSON_String) && v->valuestring ? v->valuestring : NULL;
-}
-
-static const cJSON *gemini_child(const cJSON *obj, const char *k)
-{
-    if (!gemini_is(obj, cJSON_Object))
-        return NULL;
-    for (const cJSON *c = obj->child; c; c = c->next)
-        if (gemini_key(c, k))
-            return c;
-    return NULL;
-}
-
-static char *gemini_dupn(struct gemini_call *o, const char *s, size_t n)
-{
-    char *d = lt_generation_strdup_utf8(s, n);
-    if (!d)
-        o->oom = true;
-    return d;
-}
-
-static char *gemini_dup(struct gemini_call *o, const char *s)
-{
-    return s ? gemini_dupn(o, s, strlen(s)) : NULL;
-}
-
-/* Keeps the last non-empty value. */
-static void gemini_keep_last(struct gemini_call *o, char **slot, const char *s)
-{
-    if (!s || !*s || (*slot && strcmp(*slot, s) == 0))
-        return;
-    lt_free(*slot);
-    *slot = gemini_dup(o, s);
-}
-
-static char *gemini_steal(struct gemini_call *o, struct lt_buf *b)
-{
-    if (b->truncated) {
-        o->oom = true;
-        lt_buf_free(b);
-        return NULL;
-    }
-    return lt_buf_steal(b, NULL);
-}
-
-static bool gemini_int(const cJSON *v, long long *out)
-{
-    if (!gemini_is(v, cJSON_Number))
-        return false;
-    double d = v->valuedouble;
-    if (!(d >= -9.0e15 && d <= 9.0e15))
-        return false;
-    *out = (long long)d;
-    return true;
 }
 
 /* ---- the URL ---------------------------------------------------------------- */
@@ -213,7 +143,7 @@ static void gemini_read_url(struct gemini_call *o, const char *url)
     o->stream = gemini_ends(url, pend, ":streamGenerateContent");
     size_t at = gemini_model_at(url, colon);
     if (at > 0 && at < colon && !memchr(url + at, '/', colon - at))
-        o->url_model = gemini_dupn(o, url + at, colon - at);
+        o->url_model = lt_pj_dupn(url + at, colon - at, &o->oom);
     if (url[pend] == '?') {
         const char *q = url + pend + 1;
         size_t qn = strcspn(q, "#");
@@ -227,96 +157,40 @@ static void gemini_read_url(struct gemini_call *o, const char *url)
 /* ---- the request -------------------------------------------------------------- */
 
 /* The conversation, in the order input_json lists it, with the names it
- * carries there (either spelling is read). */
-static const struct {
-    const char *camel, *snake;
-} gemini_input_keys[] = {
-    { "contents", "contents" },
-    { "systemInstruction", "system_instruction" },
-    { "tools", "tools" },
-    { "toolConfig", "tool_config" },
-    { "cachedContent", "cached_content" },
+ * carries there; the proto spelling is read too. */
+static const char *const gemini_input[] = { "contents", "systemInstruction", "tools", "toolConfig", "cachedContent" };
+static const char *const gemini_input_snake[] = { "contents", "system_instruction", "tools", "tool_config",
+                                                  "cached_content" };
+/* Read first, flattened into the parameters. */
+static const char *const gemini_config[] = { "generationConfig", "generation_config" };
+
+/* A model named in the body ("models/gemini-2.0-flash") counts by its bare
+ * name; the request never says whether it streams (the URL does). */
+static const struct lt_pj_shape gemini_shape = {
+    .input = gemini_input,
+    .input_alt = gemini_input_snake,
+    .n_input = sizeof gemini_input / sizeof gemini_input[0],
+    .drop = gemini_config,
+    .n_drop = sizeof gemini_config / sizeof gemini_config[0],
+    .model_prefix = "models/",
+    .model_nonempty = true,
 };
-#define GEMINI_NINPUT (sizeof gemini_input_keys / sizeof gemini_input_keys[0])
-
-static void gemini_param(struct lt_buf *b, const cJSON *c)
-{
-    lt_buf_addc(b, b->len ? ',' : '{');
-    lt_buf_json_strz(b, c->string);
-    lt_buf_addc(b, ':');
-    lt_provider_json_write(b, c);
-}
-
-/* A model named in the body ("models/gemini-2.0-flash"): the bare name. */
-static char *gemini_body_model(struct gemini_call *o, const char *s)
-{
-    if (strncmp(s, "models/", 7) == 0)
-        s += 7;
-    return *s ? gemini_dup(o, s) : NULL;
-}
 
 static void gemini_read_request(struct gemini_call *o, const cJSON *j, struct lt_generation *g)
 {
-    const cJSON *input[GEMINI_NINPUT] = { 0 };
     struct lt_buf params;
     lt_buf_init(&params, 0);
-    /* generationConfig members first, flattened: they are the sampling
-     * parameters (temperature, maxOutputTokens, thinkingConfig, ...). */
-    for (const cJSON *c = j->child; c; c = c->next) {
-        if (!gemini_key2(c, "generationConfig", "generation_config"))
-            continue;
-        if (gemini_is(c, cJSON_Object)) {
-            for (const cJSON *m = c->child; m; m = m->next)
-                if (m->string)
-                    gemini_param(&params, m);
-        } else {
-            gemini_param(&params, c);
-        }
-    }
-    /* Then every other setting as sent (safetySettings, labels, ...): they
-     * shape the answer too, and a blocked answer is read against them. */
-    for (const cJSON *c = j->child; c; c = c->next) {
-        if (!c->string || gemini_key2(c, "generationConfig", "generation_config"))
-            continue;
-        if (gemini_key(c, "model")) {
-            if (!g->request_model && gemini_str(c))
-                g->request_model = gemini_body_model(o, gemini_str(c));
-            continue;
-        }
-        size_t k = 0;
-        while (k < GEMINI_NINPUT && !gemini_key2(c, gemini_input_keys[k].camel, gemini_input_keys[k].snake))
-            k++;
-        if (k < GEMINI_NINPUT) {
-            if (!input[k]) {
-                input[k] = c;
-                if (k == 0)
-                    g->n_input_messages = gemini_is(c, cJSON_Array) ? lt_cj.GetArraySize(c) : 1;
-            }
-            continue;
-        }
-        gemini_param(&params, c);
-    }
-    if (params.len) {
-        lt_buf_addc(&params, '}');
-        g->params_json = gemini_steal(o, &params);
-    }
-    lt_buf_free(&params);
-
-    struct lt_buf in;
-    lt_buf_init(&in, 0);
-    for (size_t k = 0; k < GEMINI_NINPUT; k++) {
-        if (!input[k])
-            continue;
-        lt_buf_addc(&in, in.len ? ',' : '{');
-        lt_buf_json_strz(&in, gemini_input_keys[k].camel);
-        lt_buf_addc(&in, ':');
-        lt_provider_json_write(&in, input[k]);
-    }
-    if (in.len) {
-        lt_buf_addc(&in, '}');
-        g->input_json = gemini_steal(o, &in);
-    }
-    lt_buf_free(&in);
+    /* generationConfig members first: they are the sampling parameters
+     * (temperature, maxOutputTokens, thinkingConfig, ...); then every other
+     * setting as sent (safetySettings, labels, ...): they shape the answer
+     * too, and a blocked answer is read against them. */
+    for (const cJSON *c = j->child; c; c = c->next)
+        if (gemini_key2(c, "generationConfig", "generation_config"))
+            lt_pj_flatten(&params, c);
+    struct lt_pj_split sp;
+    lt_pj_split(j, &gemini_shape, &params, NULL, g, &sp, &o->oom);
+    if (sp.input[0])
+        g->n_input_messages = lt_pj_is(sp.input[0], cJSON_Array) ? lt_cj.GetArraySize(sp.input[0]) : 1;
 }
 
 static void gemini_free(void *state);
@@ -325,11 +199,11 @@ static enum lt_rc gemini_request(const struct lt_parse_in *in, struct lt_generat
 {
     *state = NULL;
     cJSON *j = in->req && in->req_len ? lt_cj.ParseWithLength(in->req, in->req_len) : NULL;
-    bool obj = gemini_is(j, cJSON_Object);
+    bool obj = lt_pj_is(j, cJSON_Object);
     /* A host we do not know is Gemini-shaped only if the body says so: a
      * Gemini request names no model, its `contents` are the sign. */
-    if (!in->known_host && !(obj && (gemini_is(gemini_child(j, "contents"), cJSON_Array) ||
-                                     gemini_is(gemini_child(j, "contents"), cJSON_Object)))) {
+    if (!in->known_host && !(obj && (lt_pj_is(lt_pj_child(j, "contents"), cJSON_Array) ||
+                                     lt_pj_is(lt_pj_child(j, "contents"), cJSON_Object)))) {
         if (j)
             lt_cj.Delete(j);
         return LT_ERR_SKIP;
@@ -427,8 +301,7 @@ static void gemini_text(struct gemini_call *o, struct gemini_cand *c, const char
     struct lt_buf *b = thought ? &c->reasoning : &c->text;
     enum gemini_kind kind = thought ? GEMINI_THOUGHT : GEMINI_TEXT;
     size_t from = b->len;
-    if (lt_buf_add(b, s, strlen(s)) != LT_OK && b->oom)
-        o->oom = true;
+    lt_pj_append(b, s, strlen(s), &o->oom);
     struct gemini_part *last = c->n_parts ? &c->parts[c->n_parts - 1] : NULL;
     if (last && last->kind == kind && last->to == from) {
         last->to = b->len;
@@ -457,18 +330,16 @@ static void gemini_call_part(struct gemini_call *o, struct gemini_cand *c, const
     }
     struct gemini_tool *t = &c->tools[c->n_tools];
     memset(t, 0, sizeof *t);
-    const char *id = gemini_str(gemini_child(fc, "id"));
-    if (id && *id)
-        t->id = gemini_dup(o, id);
-    t->name = gemini_dup(o, gemini_str(gemini_child(fc, "name")));
-    const cJSON *args = gemini_child(fc, "args");
+    lt_pj_keep_first(&t->id, lt_pj_str(lt_pj_child(fc, "id")), &o->oom);
+    t->name = lt_pj_dup(lt_pj_str(lt_pj_child(fc, "name")), &o->oom);
+    const cJSON *args = lt_pj_child(fc, "args");
     struct lt_buf b;
     lt_buf_init(&b, 0);
-    if (args && !gemini_is(args, cJSON_NULL))
+    if (args && !lt_pj_is(args, cJSON_NULL))
         lt_provider_json_write(&b, args);
     else
         lt_buf_adds(&b, "{}"); /* a call without arguments omits args */
-    t->args = gemini_steal(o, &b);
+    t->args = lt_pj_steal(&b, &o->oom);
     lt_buf_free(&b);
     struct gemini_part *p = gemini_part_new(o, c, GEMINI_CALL);
     if (p)
@@ -487,26 +358,26 @@ static void gemini_other_part(struct gemini_call *o, struct gemini_cand *c, cons
     lt_buf_init(&b, 0);
     for (const cJSON *m = part->child; m; m = m->next)
         if (m->string && !gemini_key2(m, "thoughtSignature", "thought_signature"))
-            gemini_param(&b, m);
+            lt_pj_member(&b, m->string, m);
     lt_buf_adds(&b, b.len ? "}" : "{}");
-    p->json = gemini_steal(o, &b);
+    p->json = lt_pj_steal(&b, &o->oom);
     lt_buf_free(&b);
 }
 
 static void gemini_part(struct gemini_call *o, struct gemini_cand *c, const cJSON *part)
 {
-    if (!gemini_is(part, cJSON_Object))
+    if (!lt_pj_is(part, cJSON_Object))
         return;
     const char *text = NULL;
     const cJSON *fc = NULL;
     bool thought = false, other = false;
     for (const cJSON *m = part->child; m; m = m->next) {
-        if (gemini_key(m, "text"))
-            text = gemini_str(m);
+        if (lt_pj_key(m, "text"))
+            text = lt_pj_str(m);
         else if (gemini_key2(m, "functionCall", "function_call"))
             fc = m;
-        else if (gemini_key(m, "thought"))
-            thought = gemini_is(m, cJSON_True);
+        else if (lt_pj_key(m, "thought"))
+            thought = lt_pj_is(m, cJSON_True);
         else if (m->string && !gemini_key2(m, "thoughtSignature", "thought_signature") &&
                  !gemini_key2(m, "partMetadata", "part_metadata"))
             other = true;
@@ -514,7 +385,7 @@ static void gemini_part(struct gemini_call *o, struct gemini_cand *c, const cJSO
     if (text) {
         if (*text)
             gemini_text(o, c, text, thought);
-    } else if (gemini_is(fc, cJSON_Object)) {
+    } else if (lt_pj_is(fc, cJSON_Object)) {
         gemini_call_part(o, c, fc);
     } else if (other) {
         gemini_other_part(o, c, part);
@@ -523,28 +394,28 @@ static void gemini_part(struct gemini_call *o, struct gemini_cand *c, const cJSO
 
 static void gemini_candidate(struct gemini_call *o, const cJSON *el)
 {
-    if (!gemini_is(el, cJSON_Object))
+    if (!lt_pj_is(el, cJSON_Object))
         return;
     long long idx = 0;
-    gemini_int(gemini_child(el, "index"), &idx); /* absent: 0 */
+    lt_pj_int(lt_pj_child(el, "index"), &idx); /* absent: 0 */
     if (idx < 0 || idx >= GEMINI_CANDIDATES_MAX)
         return;
     struct gemini_cand *c = gemini_cand_at(o, (int)idx);
     if (!c)
         return;
     for (const cJSON *m = el->child; m; m = m->next) {
-        if (gemini_key(m, "content")) {
-            const cJSON *parts = gemini_child(m, "parts");
-            if (gemini_is(parts, cJSON_Array))
+        if (lt_pj_key(m, "content")) {
+            const cJSON *parts = lt_pj_child(m, "parts");
+            if (lt_pj_is(parts, cJSON_Array))
                 for (const cJSON *p = parts->child; p; p = p->next)
                     gemini_part(o, c, p);
         } else if (gemini_key2(m, "finishReason", "finish_reason")) {
-            if (gemini_str(m) && *gemini_str(m)) {
-                gemini_keep_last(o, &c->finish_reason, gemini_str(m));
+            if (lt_pj_str(m) && *lt_pj_str(m)) {
+                lt_pj_keep_last(&c->finish_reason, lt_pj_str(m), &o->oom);
                 o->ended = true;
             }
         } else if (gemini_key2(m, "finishMessage", "finish_message")) {
-            gemini_keep_last(o, &c->finish_message, gemini_str(m));
+            lt_pj_keep_last(&c->finish_message, lt_pj_str(m), &o->oom);
         }
     }
 }
@@ -552,7 +423,7 @@ static void gemini_candidate(struct gemini_call *o, const cJSON *el)
 static void gemini_count(struct gemini_call *o, enum gemini_count k, const cJSON *v)
 {
     long long n;
-    if (gemini_int(v, &n) && n >= 0) { /* a negative count is no count */
+    if (lt_pj_int(v, &n) && n >= 0) { /* a negative count is no count */
         o->count[k] = n;
         o->has |= 1u << k;
     }
@@ -561,16 +432,16 @@ static void gemini_count(struct gemini_call *o, enum gemini_count k, const cJSON
 /* [{"modality":"TEXT","tokenCount":5},...] as "TEXT":5,... into b. */
 static void gemini_modalities(struct lt_buf *b, const char *name, const cJSON *arr)
 {
-    if (!gemini_is(arr, cJSON_Array) || !arr->child)
+    if (!lt_pj_is(arr, cJSON_Array) || !arr->child)
         return;
     lt_buf_addc(b, b->len ? ',' : '{');
     lt_buf_json_strz(b, name);
     lt_buf_addc(b, ':');
     size_t mark = b->len;
     for (const cJSON *e = arr->child; e; e = e->next) {
-        const char *mod = gemini_str(gemini_child(e, "modality"));
+        const char *mod = lt_pj_str(lt_pj_child(e, "modality"));
         long long n = 0;
-        gemini_int(gemini_child(e, "tokenCount"), &n); /* absent: 0 (proto3 leaves zeros out) */
+        lt_pj_int(lt_pj_child(e, "tokenCount"), &n); /* absent: 0 (proto3 leaves zeros out) */
         if (!mod)
             continue;
         lt_buf_addc(b, b->len > mark ? ',' : '{');
@@ -605,19 +476,19 @@ static void gemini_usage(struct gemini_call *o, const cJSON *u)
         else if (gemini_key2(m, "toolUsePromptTokenCount", "tool_use_prompt_token_count"))
             gemini_count(o, GEMINI_TOOL_PROMPT, m);
         else if (gemini_key2(m, "serviceTier", "service_tier"))
-            gemini_keep_last(o, &o->tier, gemini_str(m));
+            lt_pj_keep_last(&o->tier, lt_pj_str(m), &o->oom);
         else if (gemini_key2(m, "trafficType", "traffic_type"))
-            gemini_keep_last(o, &o->traffic, gemini_str(m));
+            lt_pj_keep_last(&o->traffic, lt_pj_str(m), &o->oom);
     }
-    gemini_modalities(&mod, "input", gemini_child(u, "promptTokensDetails"));
-    gemini_modalities(&mod, "cached", gemini_child(u, "cacheTokensDetails"));
-    gemini_modalities(&mod, "output", gemini_child(u, "candidatesTokensDetails"));
-    gemini_modalities(&mod, "tool_use_prompt", gemini_child(u, "toolUsePromptTokensDetails"));
+    gemini_modalities(&mod, "input", lt_pj_child(u, "promptTokensDetails"));
+    gemini_modalities(&mod, "cached", lt_pj_child(u, "cacheTokensDetails"));
+    gemini_modalities(&mod, "output", lt_pj_child(u, "candidatesTokensDetails"));
+    gemini_modalities(&mod, "tool_use_prompt", lt_pj_child(u, "toolUsePromptTokensDetails"));
     lt_free(o->modality);
     o->modality = NULL;
     if (mod.len) {
         lt_buf_addc(&mod, '}');
-        o->modality = gemini_steal(o, &mod);
+        o->modality = lt_pj_steal(&mod, &o->oom);
     }
     lt_buf_free(&mod);
 }
@@ -625,12 +496,12 @@ static void gemini_usage(struct gemini_call *o, const cJSON *u)
 /* The message of a Google error object {"code","message","status"}. */
 static bool gemini_error_object(struct lt_generation *g, const cJSON *err)
 {
-    const char *msg = gemini_str(err);
+    const char *msg = lt_pj_str(err);
     if (!msg)
-        msg = gemini_str(gemini_child(err, "message"));
-    const char *status = gemini_str(gemini_child(err, "status"));
+        msg = lt_pj_str(lt_pj_child(err, "message"));
+    const char *status = lt_pj_str(lt_pj_child(err, "status"));
     long long code = 0;
-    bool has_code = gemini_int(gemini_child(err, "code"), &code);
+    bool has_code = lt_pj_int(lt_pj_child(err, "code"), &code);
     size_t n = msg ? strlen(msg) : 0;
     while (n && (msg[n - 1] == '\n' || msg[n - 1] == ' ' || msg[n - 1] == '\r' || msg[n - 1] == '\t'))
         n--; /* Google's validation messages end in a newline */
@@ -651,27 +522,26 @@ static void gemini_doc(struct gemini_call *o, struct lt_generation *g, const cJS
     for (const cJSON *c = j->child; c; c = c->next) {
         if (!c->string)
             continue;
-        if (gemini_key(c, "candidates")) {
-            if (gemini_is(c, cJSON_Array))
+        if (lt_pj_key(c, "candidates")) {
+            if (lt_pj_is(c, cJSON_Array))
                 for (const cJSON *el = c->child; el; el = el->next)
                     gemini_candidate(o, el);
         } else if (gemini_key2(c, "usageMetadata", "usage_metadata")) {
-            if (gemini_is(c, cJSON_Object))
+            if (lt_pj_is(c, cJSON_Object))
                 gemini_usage(o, c);
         } else if (gemini_key2(c, "modelVersion", "model_version")) {
-            gemini_keep_last(o, &o->model, gemini_str(c));
+            lt_pj_keep_last(&o->model, lt_pj_str(c), &o->oom);
         } else if (gemini_key2(c, "responseId", "response_id")) {
-            if (!o->id && gemini_str(c) && *gemini_str(c))
-                o->id = gemini_dup(o, gemini_str(c));
+            lt_pj_keep_first(&o->id, lt_pj_str(c), &o->oom);
         } else if (gemini_key2(c, "promptFeedback", "prompt_feedback")) {
-            const char *r = gemini_str(gemini_child(c, "blockReason"));
+            const char *r = lt_pj_str(lt_pj_child(c, "blockReason"));
             if (r && *r && strcmp(r, "BLOCK_REASON_UNSPECIFIED") != 0) {
-                gemini_keep_last(o, &o->block_reason, r);
-                gemini_keep_last(o, &o->block_message, gemini_str(gemini_child(c, "blockReasonMessage")));
+                lt_pj_keep_last(&o->block_reason, r, &o->oom);
+                lt_pj_keep_last(&o->block_message, lt_pj_str(lt_pj_child(c, "blockReasonMessage")), &o->oom);
                 o->ended = true;
             }
-        } else if (gemini_key(c, "error")) {
-            if ((gemini_is(c, cJSON_Object) || gemini_is(c, cJSON_String)) && gemini_error_object(g, c))
+        } else if (lt_pj_key(c, "error")) {
+            if ((lt_pj_is(c, cJSON_Object) || lt_pj_is(c, cJSON_String)) && gemini_error_object(g, c))
                 o->error = true;
         }
     }
@@ -680,52 +550,17 @@ static void gemini_doc(struct gemini_call *o, struct lt_generation *g, const cJS
 /* Reads a parsed document that may be an object or an array of them. */
 static bool gemini_read(struct gemini_call *o, struct lt_generation *g, const cJSON *j)
 {
-    if (gemini_is(j, cJSON_Object)) {
+    if (lt_pj_is(j, cJSON_Object)) {
         gemini_doc(o, g, j);
         return true;
     }
-    if (gemini_is(j, cJSON_Array)) {
+    if (lt_pj_is(j, cJSON_Array)) {
         for (const cJSON *e = j->child; e; e = e->next)
-            if (gemini_is(e, cJSON_Object))
+            if (lt_pj_is(e, cJSON_Object))
                 gemini_doc(o, g, e);
         return true;
     }
     return false;
-}
-
-/* Quotes the start of a body that is not JSON: whitespace runs become one
- * space, the cut never splits a character. */
-static void gemini_error_text(struct lt_generation *g, long status, const char *body, size_t n)
-{
-    char q[GEMINI_ERROR_QUOTE + 1];
-    size_t o = 0, i = 0;
-    for (; i < n && o < GEMINI_ERROR_QUOTE; i++) {
-        unsigned char c = (unsigned char)body[i];
-        if (c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == 0) {
-            if (o > 0 && q[o - 1] != ' ')
-                q[o++] = ' ';
-        } else {
-            q[o++] = (char)c;
-        }
-    }
-    if (i < n) { /* cut: drop a trailing sequence that lost its tail */
-        size_t k = o;
-        while (k > 0 && ((unsigned char)q[k - 1] & 0xC0) == 0x80)
-            k--;
-        if (k > 0 && (unsigned char)q[k - 1] >= 0xC0) {
-            unsigned char lead = (unsigned char)q[k - 1];
-            size_t want = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : 2;
-            if (o - (k - 1) < want)
-                o = k - 1;
-        }
-    }
-    while (o > 0 && q[o - 1] == ' ')
-        o--;
-    q[o] = '\0';
-    if (o == 0)
-        lt_generation_set_status(g, LT_LEVEL_ERROR, "HTTP %ld", status);
-    else
-        lt_generation_set_status(g, LT_LEVEL_ERROR, "HTTP %ld: %s", status, q);
 }
 
 /* ---- the response: streamed ---------------------------------------------------- */
@@ -735,13 +570,7 @@ static void gemini_frame(void *state, struct lt_generation *g, const struct lt_f
     struct gemini_call *o = state;
     const char *d = f->data;
     size_t n = f->len;
-    while (n && (*d == ' ' || *d == '\t' || *d == '\n' || *d == '\r')) {
-        d++;
-        n--;
-    }
-    while (n && (d[n - 1] == ' ' || d[n - 1] == '\t' || d[n - 1] == '\n' || d[n - 1] == '\r'))
-        n--;
-    if (n == 0)
+    if (!lt_pj_trim(&d, &n))
         return;
     bool error_event = f->event_len == 5 && memcmp(f->event, "error", 5) == 0;
     o->docs++;
@@ -752,7 +581,11 @@ static void gemini_frame(void *state, struct lt_generation *g, const struct lt_f
             o->error = true;
         }
     } else if (error_event) {
-        gemini_error_text(g, 0, d, n);
+        char q[LT_PJ_QUOTE + 1];
+        if (lt_pj_quote(q, d, n))
+            lt_generation_set_status(g, LT_LEVEL_ERROR, "HTTP 0: %s", q);
+        else
+            lt_generation_set_status(g, LT_LEVEL_ERROR, "HTTP 0");
         o->error = true;
     } else {
         o->bad_docs++;
@@ -763,44 +596,37 @@ static void gemini_frame(void *state, struct lt_generation *g, const struct lt_f
 
 /* ---- the response: the end ------------------------------------------------------- */
 
-/* A warning never hides an error or an earlier warning. */
-#define GEMINI_WARN(g, ...)                                                    \
-    do {                                                                      \
-        if ((g)->level == LT_LEVEL_DEFAULT)                                   \
-            lt_generation_set_status((g), LT_LEVEL_WARNING, __VA_ARGS__);     \
-    } while (0)
-
 static void gemini_whole(struct gemini_call *o, const struct lt_parse_end *e, struct lt_generation *g)
 {
     cJSON *j = e->body_len ? lt_cj.ParseWithLength(e->body, e->body_len) : NULL;
     if (e->http_status >= 400) {
-        if (gemini_is(j, cJSON_Object) || gemini_is(j, cJSON_Array))
+        if (lt_pj_is(j, cJSON_Object) || lt_pj_is(j, cJSON_Array))
             gemini_read(o, g, j); /* {"error": {...}} or [{"error": {...}}] */
         if (!o->error) {
             if (j)
                 lt_generation_set_status(g, LT_LEVEL_ERROR, "HTTP %ld", e->http_status);
             else
-                gemini_error_text(g, e->http_status, e->body, e->body_len);
+                lt_pj_error_text(g, e->http_status, e->body, e->body_len);
         }
         o->error = true;
     } else if (gemini_read(o, g, j)) {
         o->docs++;
         if (!o->error && o->n_cands == 0 && !o->block_reason && e->complete)
-            GEMINI_WARN(g, "response has no candidates (%llu bytes)", e->bytes);
+            LT_PJ_WARN(g, "response has no candidates (%llu bytes)", e->bytes);
     } else if (e->body_truncated) {
-        GEMINI_WARN(g, "response body passed its cap and was cut (%llu bytes)", e->bytes);
+        LT_PJ_WARN(g, "response body passed its cap and was cut (%llu bytes)", e->bytes);
     } else if (!e->complete) {
-        GEMINI_WARN(g, "response cut short: %llu bytes that do not parse", e->bytes);
+        LT_PJ_WARN(g, "response cut short: %llu bytes that do not parse", e->bytes);
     } else if (e->http_status != 0) {
         size_t lead = 0;
         while (lead < e->body_len && strchr(" \t\r\n", e->body[lead]) && e->body[lead])
             lead++;
         if (lead == e->body_len)
-            GEMINI_WARN(g, "response body is empty (%llu bytes)", e->bytes);
+            LT_PJ_WARN(g, "response body is empty (%llu bytes)", e->bytes);
         else if (j)
-            GEMINI_WARN(g, "response is JSON but not a generateContent answer (%llu bytes)", e->bytes);
+            LT_PJ_WARN(g, "response is JSON but not a generateContent answer (%llu bytes)", e->bytes);
         else
-            GEMINI_WARN(g, "response is not JSON (%llu bytes)", e->bytes);
+            LT_PJ_WARN(g, "response is not JSON (%llu bytes)", e->bytes);
     }
     if (j)
         lt_cj.Delete(j);
@@ -813,17 +639,17 @@ static void gemini_stream_end(struct gemini_call *o, const struct lt_parse_end *
         o->error = true;
     }
     if (!e->complete && (e->frames_skipped || !o->ended))
-        GEMINI_WARN(g, "stream cut short after %llu element(s) (%llu bytes)", o->docs, e->bytes);
+        LT_PJ_WARN(g, "stream cut short after %llu element(s) (%llu bytes)", o->docs, e->bytes);
     if (o->bad_docs)
-        GEMINI_WARN(g, "%llu of %llu stream elements are not JSON (%llu bytes)", o->bad_docs, o->docs, e->bytes);
+        LT_PJ_WARN(g, "%llu of %llu stream elements are not JSON (%llu bytes)", o->bad_docs, o->docs, e->bytes);
     if (e->frames_skipped)
-        GEMINI_WARN(g, "%llu stream element(s) cut short or over the %zu-byte cap were skipped (%llu bytes)",
+        LT_PJ_WARN(g, "%llu stream element(s) cut short or over the %zu-byte cap were skipped (%llu bytes)",
                     e->frames_skipped, (size_t)LT_FRAME_CAP, e->bytes);
     if (!o->ended && !o->error) {
         if (o->docs == 0)
-            GEMINI_WARN(g, "stream holds no elements (%llu bytes)", e->bytes);
+            LT_PJ_WARN(g, "stream holds no elements (%llu bytes)", e->bytes);
         else
-            GEMINI_WARN(g, "stream ended without a finishReason (%llu bytes)", e->bytes);
+            LT_PJ_WARN(g, "stream ended without a finishReason (%llu bytes)", e->bytes);
     }
 }
 
@@ -836,9 +662,9 @@ static void gemini_blocks(struct gemini_call *o, struct lt_generation *g)
 {
     if (o->block_reason) {
         if (o->block_message)
-            GEMINI_WARN(g, "prompt blocked: %s: %s", o->block_reason, o->block_message);
+            LT_PJ_WARN(g, "prompt blocked: %s: %s", o->block_reason, o->block_message);
         else
-            GEMINI_WARN(g, "prompt blocked: %s", o->block_reason);
+            LT_PJ_WARN(g, "prompt blocked: %s", o->block_reason);
         return;
     }
     for (int i = 0; i < o->n_cands; i++) {
@@ -847,9 +673,9 @@ static void gemini_blocks(struct gemini_call *o, struct lt_generation *g)
         if (!r || !strcmp(r, "STOP") || !strcmp(r, "MAX_TOKENS") || !strcmp(r, "FINISH_REASON_UNSPECIFIED"))
             continue;
         if (c->finish_message)
-            GEMINI_WARN(g, "answer stopped: %s: %s", r, c->finish_message);
+            LT_PJ_WARN(g, "answer stopped: %s: %s", r, c->finish_message);
         else
-            GEMINI_WARN(g, "answer stopped: %s", r);
+            LT_PJ_WARN(g, "answer stopped: %s", r);
         return;
     }
 }
@@ -917,22 +743,6 @@ static void gemini_content_json(struct lt_buf *b, const struct gemini_cand *c)
     lt_buf_adds(b, "]}");
 }
 
-static char *gemini_clean(struct gemini_call *o, const struct lt_buf *b)
-{
-    return gemini_dupn(o, b->data ? b->data : "", b->len);
-}
-
-static void gemini_meta(struct gemini_call *o, struct lt_generation *g, const char *key, const char *value)
-{
-    if (!value)
-        return;
-    char *v = lt_strdup(value);
-    if (!v)
-        o->oom = true;
-    else
-        lt_generation_add_meta(g, key, v);
-}
-
 /* Langfuse's keys, none overlapping (fixtures README "usage_details"):
  * promptTokenCount includes the cached tokens, candidatesTokenCount already
  * excludes the thoughts, totalTokenCount is kept as reported (it also holds
@@ -954,11 +764,8 @@ static void gemini_usage_details(struct gemini_call *o, struct lt_generation *g)
         lt_generation_set_usage(g, "output_reasoning_tokens", o->count[GEMINI_THOUGHTS]);
     if (GEMINI_HAS(GEMINI_TOTAL))
         lt_generation_set_usage(g, "total", o->count[GEMINI_TOTAL]);
-    if (GEMINI_HAS(GEMINI_TOOL_PROMPT)) {
-        char n[24];
-        snprintf(n, sizeof n, "%lld", o->count[GEMINI_TOOL_PROMPT]);
-        gemini_meta(o, g, "tool_use_prompt_tokens", n);
-    }
+    if (GEMINI_HAS(GEMINI_TOOL_PROMPT))
+        lt_pj_meta_num(g, "tool_use_prompt_tokens", o->count[GEMINI_TOOL_PROMPT], &o->oom);
 #undef GEMINI_HAS
 }
 
@@ -967,17 +774,13 @@ static void gemini_assemble(struct gemini_call *o, struct lt_generation *g)
     gemini_sort(o);
     g->response_model = o->model;
     o->model = NULL;
-    const char *model = g->response_model ? g->response_model
-                        : g->request_model ? g->request_model
-                                           : o->url_model;
-    if (model && !(g->model = lt_strdup(model)))
-        o->oom = true;
+    lt_pj_pick_model(g, o->url_model, &o->oom);
     if (o->id && !(g->response_id = lt_strdup(o->id)))
         o->oom = true;
-    gemini_meta(o, g, "response_id", o->id);
-    gemini_meta(o, g, "service_tier", o->tier);
-    gemini_meta(o, g, "traffic_type", o->traffic);
-    gemini_meta(o, g, "block_reason", o->block_reason);
+    lt_pj_meta(g, "response_id", o->id, &o->oom);
+    lt_pj_meta(g, "service_tier", o->tier, &o->oom);
+    lt_pj_meta(g, "traffic_type", o->traffic, &o->oom);
+    lt_pj_meta(g, "block_reason", o->block_reason, &o->oom);
 
     if (o->n_cands > 0) {
         struct lt_buf out;
@@ -991,18 +794,18 @@ static void gemini_assemble(struct gemini_call *o, struct lt_generation *g)
         }
         if (o->n_cands > 1)
             lt_buf_addc(&out, ']');
-        g->output_json = gemini_steal(o, &out);
+        g->output_json = lt_pj_steal(&out, &o->oom);
         lt_buf_free(&out);
 
         /* The plain fields describe the first candidate; output_json has all. */
         struct gemini_cand *c = &o->cands[0];
         if (c->text.len)
-            g->output_text = gemini_clean(o, &c->text);
+            g->output_text = lt_pj_text(&c->text, &o->oom);
         if (c->reasoning.len)
-            g->reasoning_text = gemini_clean(o, &c->reasoning);
+            g->reasoning_text = lt_pj_text(&c->reasoning, &o->oom);
         if (c->finish_reason && !(g->finish_reason = lt_strdup(c->finish_reason)))
             o->oom = true;
-        gemini_meta(o, g, "finish_message", c->finish_message);
+        lt_pj_meta(g, "finish_message", c->finish_message, &o->oom);
         if (c->n_tools) {
             g->tool_calls = lt_calloc((size_t)c->n_tools, sizeof *g->tool_calls);
             if (!g->tool_calls)
@@ -1019,7 +822,7 @@ static void gemini_assemble(struct gemini_call *o, struct lt_generation *g)
     }
     if (o->has_usage)
         gemini_usage_details(o, g);
-    gemini_meta(o, g, "usage_by_modality", o->modality);
+    lt_pj_meta(g, "usage_by_modality", o->modality, &o->oom);
 }
 
 static enum lt_rc gemini_end(void *state, const struct lt_parse_end *e, struct lt_generation *g)

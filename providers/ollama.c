@@ -12,7 +12,6 @@
  */
 #include "ollama.h"
 
-#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
@@ -21,11 +20,10 @@
 #include "../shim/mem.h"
 #include "framing.h"
 #include "generation.h"
+#include "pjson.h"
 
 /* Tool calls kept per answer: a model's parallel calls stay far below. */
 #define OLLAMA_TOOLS_MAX 128
-/* A non-JSON error body is quoted up to this many bytes. */
-#define OLLAMA_ERROR_QUOTE 200
 
 struct ollama_tool {
     char *id;           /* newer servers send one; else NULL */
@@ -70,76 +68,6 @@ struct ollama_call {
     bool oom;
 };
 
-static bool ollama_is(const cJSON *v, int type)
-{
-    return v && (v->type & 0xFF) == type;
-}
-
-static bool ollama_key(const cJSON *c, const char *k)
-{
-    return c->string && strcmp(c->string, k) == 0;
-}
-
-static const char *ollama_str(const cJSON *v)
-{
-    return ollama_is(v, cJSON_String) && v->valuestring ? v->valuestring : NULL;
-}
-
-static const cJSON *ollama_child(const cJSON *obj, const char *k)
-{
-    if (!ollama_is(obj, cJSON_Object))
-        return NULL;
-    for (const cJSON *c = obj->child; c; c = c->next)
-        if (ollama_key(c, k))
-            return c;
-    return NULL;
-}
-
-static char *ollama_dup(struct ollama_call *o, const char *s)
-{
-    if (!s)
-        return NULL;
-    char *d = lt_generation_strdup_utf8(s, strlen(s));
-    if (!d)
-        o->oom = true;
-    return d;
-}
-
-static void ollama_keep_last(struct ollama_call *o, char **slot, const char *s)
-{
-    if (!s || !*s || (*slot && strcmp(*slot, s) == 0))
-        return;
-    lt_free(*slot);
-    *slot = ollama_dup(o, s);
-}
-
-static void ollama_append(struct ollama_call *o, struct lt_buf *b, const char *s)
-{
-    if (lt_buf_add(b, s, strlen(s)) != LT_OK && b->oom)
-        o->oom = true;
-}
-
-static char *ollama_steal(struct ollama_call *o, struct lt_buf *b)
-{
-    if (b->truncated) {
-        o->oom = true;
-        lt_buf_free(b);
-        return NULL;
-    }
-    return lt_buf_steal(b, NULL);
-}
-
-static bool ollama_int(const cJSON *v, long long *out)
-{
-    if (!ollama_is(v, cJSON_Number))
-        return false;
-    double d = v->valuedouble;
-    if (!(d >= 0 && d <= 9.0e15)) /* a negative count or duration is none */
-        return false;
-    *out = (long long)d;
-    return true;
-}
-
 /* ---- the endpoints ----------------------------------------------------------- */
 
 static bool ollama_ends(const char *p, size_t n, const char *tail)
@@ -164,79 +92,38 @@ static bool ollama_generate_path(const char *path, size_t n)
 static const char *const ollama_chat_input[] = { "messages", "tools" };
 static const char *const ollama_generate_input[] = { "system", "prompt", "suffix", "images", "context", "template" };
 
-static void ollama_param(struct lt_buf *b, const cJSON *c)
-{
-    lt_buf_addc(b, b->len ? ',' : '{');
-    lt_buf_json_strz(b, c->string);
-    lt_buf_addc(b, ':');
-    lt_provider_json_write(b, c);
-}
+/* An empty model name names none. */
+static const struct lt_pj_shape ollama_chat_shape = {
+    .input = ollama_chat_input,
+    .n_input = sizeof ollama_chat_input / sizeof ollama_chat_input[0],
+    .model_nonempty = true,
+};
+static const struct lt_pj_shape ollama_generate_shape = {
+    .input = ollama_generate_input,
+    .n_input = sizeof ollama_generate_input / sizeof ollama_generate_input[0],
+    .model_nonempty = true,
+};
 
 static void ollama_read_request(struct ollama_call *o, const cJSON *j, struct lt_generation *g)
 {
-    const char *const *keys = o->generate ? ollama_generate_input : ollama_chat_input;
-    size_t nkeys = o->generate ? sizeof ollama_generate_input / sizeof ollama_generate_input[0]
-                               : sizeof ollama_chat_input / sizeof ollama_chat_input[0];
-    const cJSON *input[8] = { 0 };
     struct lt_buf params;
     lt_buf_init(&params, 0);
     /* `options` members first, flattened: they are the sampling parameters
-     * (temperature, num_ctx, top_k, ...). */
-    const cJSON *opts = ollama_child(j, "options");
-    if (ollama_is(opts, cJSON_Object)) {
-        for (const cJSON *m = opts->child; m; m = m->next)
-            if (m->string)
-                ollama_param(&params, m);
-    }
-    /* Then every other setting as sent (format, think, keep_alive, stream,
-     * raw): they shape the answer too. */
-    for (const cJSON *c = j->child; c; c = c->next) {
-        if (!c->string || (c == opts && ollama_is(opts, cJSON_Object)))
-            continue;
-        if (ollama_key(c, "model")) {
-            if (!g->request_model && ollama_str(c) && *ollama_str(c))
-                g->request_model = ollama_dup(o, ollama_str(c));
-            continue;
-        }
-        size_t k = 0;
-        while (k < nkeys && !ollama_key(c, keys[k]))
-            k++;
-        if (k < nkeys) {
-            if (!input[k])
-                input[k] = c;
-            continue;
-        }
-        if (ollama_key(c, "stream") && ollama_is(c, cJSON_False))
-            o->stream_req = false;
-        ollama_param(&params, c);
-    }
-    if (params.len) {
-        lt_buf_addc(&params, '}');
-        g->params_json = ollama_steal(o, &params);
-    }
-    lt_buf_free(&params);
-    if (o->generate) {
-        const cJSON *prompt = input[1];
-        g->n_input_messages = ollama_str(prompt) ? 1 : 0; /* one prompt; `system` is its own field */
-    } else if (ollama_is(input[0], cJSON_Array)) {
-        g->n_input_messages = lt_cj.GetArraySize(input[0]);
-    }
-
-    struct lt_buf in;
-    lt_buf_init(&in, 0);
-    for (size_t k = 0; k < nkeys; k++) {
-        if (!input[k])
-            continue;
-        lt_buf_addc(&in, in.len ? ',' : '{');
-        lt_buf_json_strz(&in, keys[k]);
-        lt_buf_addc(&in, ':');
-        lt_provider_json_write(&in, input[k]);
-    }
-    if (in.len) {
-        lt_buf_addc(&in, '}');
-        g->input_json = ollama_steal(o, &in);
-    }
-    lt_buf_free(&in);
+     * (temperature, num_ctx, top_k, ...); then every other setting as sent
+     * (format, think, keep_alive, stream, raw): they shape the answer too. */
+    const cJSON *opts = lt_pj_child(j, "options");
+    if (!lt_pj_is(opts, cJSON_Object))
+        opts = NULL;
+    else
+        lt_pj_flatten(&params, opts);
+    struct lt_pj_split sp;
+    lt_pj_split(j, o->generate ? &ollama_generate_shape : &ollama_chat_shape, &params, opts, g, &sp, &o->oom);
+    if (sp.no_stream)
+        o->stream_req = false;
+    if (o->generate)
+        g->n_input_messages = lt_pj_str(sp.input[1]) ? 1 : 0; /* one prompt; `system` is its own field */
+    else if (lt_pj_is(sp.input[0], cJSON_Array))
+        g->n_input_messages = lt_cj.GetArraySize(sp.input[0]);
 }
 
 static void ollama_free(void *state);
@@ -246,14 +133,14 @@ static enum lt_rc ollama_request(const struct lt_parse_in *in, struct lt_generat
 {
     *state = NULL;
     cJSON *j = in->req && in->req_len ? lt_cj.ParseWithLength(in->req, in->req_len) : NULL;
-    bool obj = ollama_is(j, cJSON_Object);
+    bool obj = lt_pj_is(j, cJSON_Object);
     /* /api/chat and /api/generate are common names: on a host that is not
      * Ollama's port, only a body with a model and messages (or a prompt)
      * makes it an LLM call. */
     if (!in->known_host &&
-        !(obj && ollama_str(ollama_child(j, "model")) &&
-          (generate ? ollama_str(ollama_child(j, "prompt")) != NULL
-                    : ollama_is(ollama_child(j, "messages"), cJSON_Array)))) {
+        !(obj && lt_pj_str(lt_pj_child(j, "model")) &&
+          (generate ? lt_pj_str(lt_pj_child(j, "prompt")) != NULL
+                    : lt_pj_is(lt_pj_child(j, "messages"), cJSON_Array)))) {
         if (j)
             lt_cj.Delete(j);
         return LT_ERR_SKIP;
@@ -312,7 +199,7 @@ static int ollama_framing(void *state, const char *content_type, int first)
 static void ollama_tool_calls(struct ollama_call *o, const cJSON *arr)
 {
     for (const cJSON *tc = arr->child; tc; tc = tc->next) {
-        if (!ollama_is(tc, cJSON_Object) || o->n_tools >= OLLAMA_TOOLS_MAX)
+        if (!lt_pj_is(tc, cJSON_Object) || o->n_tools >= OLLAMA_TOOLS_MAX)
             continue;
         if (o->n_tools == o->cap_tools) {
             int cap = o->cap_tools ? o->cap_tools * 2 : 2;
@@ -324,25 +211,23 @@ static void ollama_tool_calls(struct ollama_call *o, const cJSON *arr)
             o->tools = t;
             o->cap_tools = cap;
         }
-        const cJSON *fn = ollama_child(tc, "function");
+        const cJSON *fn = lt_pj_child(tc, "function");
         struct ollama_tool *t = &o->tools[o->n_tools++];
         memset(t, 0, sizeof *t);
-        const char *id = ollama_str(ollama_child(tc, "id"));
-        if (id && *id)
-            t->id = ollama_dup(o, id);
-        t->name = ollama_dup(o, ollama_str(ollama_child(fn, "name")));
-        const cJSON *args = ollama_child(fn, "arguments");
+        lt_pj_keep_first(&t->id, lt_pj_str(lt_pj_child(tc, "id")), &o->oom);
+        t->name = lt_pj_dup(lt_pj_str(lt_pj_child(fn, "name")), &o->oom);
+        const cJSON *args = lt_pj_child(fn, "arguments");
         struct lt_buf b;
         lt_buf_init(&b, 0);
-        if (ollama_str(args)) {
-            lt_buf_adds(&b, ollama_str(args)); /* a server that sends them as text */
+        if (lt_pj_str(args)) {
+            lt_buf_adds(&b, lt_pj_str(args)); /* a server that sends them as text */
             t->args_text = true;
         }
-        else if (args && !ollama_is(args, cJSON_NULL))
+        else if (args && !lt_pj_is(args, cJSON_NULL))
             lt_provider_json_write(&b, args);
         else
             lt_buf_adds(&b, "{}");
-        t->args = ollama_steal(o, &b);
+        t->args = lt_pj_steal(&b, &o->oom);
         lt_buf_free(&b);
     }
 }
@@ -351,9 +236,9 @@ static void ollama_tool_calls(struct ollama_call *o, const cJSON *arr)
  * for proxies that wrap it). */
 static bool ollama_error(struct lt_generation *g, const cJSON *err)
 {
-    const char *msg = ollama_str(err);
+    const char *msg = lt_pj_str(err);
     if (!msg)
-        msg = ollama_str(ollama_child(err, "message"));
+        msg = lt_pj_str(lt_pj_child(err, "message"));
     if (!msg || !*msg)
         return false;
     lt_generation_set_status(g, LT_LEVEL_ERROR, "%s", msg);
@@ -366,39 +251,39 @@ static void ollama_doc(struct ollama_call *o, struct lt_generation *g, const cJS
     for (const cJSON *c = j->child; c; c = c->next) {
         if (!c->string)
             continue;
-        if (ollama_key(c, "message")) {
-            if (o->generate || !ollama_is(c, cJSON_Object))
+        if (lt_pj_key(c, "message")) {
+            if (o->generate || !lt_pj_is(c, cJSON_Object))
                 continue;
             for (const cJSON *m = c->child; m; m = m->next) {
-                if (ollama_key(m, "content") && ollama_str(m))
-                    ollama_append(o, &o->content, ollama_str(m));
-                else if (ollama_key(m, "thinking") && ollama_str(m))
-                    ollama_append(o, &o->thinking, ollama_str(m));
-                else if (ollama_key(m, "role"))
-                    ollama_keep_last(o, &o->role, ollama_str(m));
-                else if (ollama_key(m, "tool_calls") && ollama_is(m, cJSON_Array))
+                if (lt_pj_key(m, "content") && lt_pj_str(m))
+                    lt_pj_appends(&o->content, lt_pj_str(m), &o->oom);
+                else if (lt_pj_key(m, "thinking") && lt_pj_str(m))
+                    lt_pj_appends(&o->thinking, lt_pj_str(m), &o->oom);
+                else if (lt_pj_key(m, "role"))
+                    lt_pj_keep_last(&o->role, lt_pj_str(m), &o->oom);
+                else if (lt_pj_key(m, "tool_calls") && lt_pj_is(m, cJSON_Array))
                     ollama_tool_calls(o, m);
             }
-        } else if (ollama_key(c, "response")) {
-            if (o->generate && ollama_str(c))
-                ollama_append(o, &o->content, ollama_str(c));
-        } else if (ollama_key(c, "thinking")) {
-            if (o->generate && ollama_str(c))
-                ollama_append(o, &o->thinking, ollama_str(c));
-        } else if (ollama_key(c, "model")) {
-            ollama_keep_last(o, &o->model, ollama_str(c));
-        } else if (ollama_key(c, "done")) {
-            if (ollama_is(c, cJSON_True))
+        } else if (lt_pj_key(c, "response")) {
+            if (o->generate && lt_pj_str(c))
+                lt_pj_appends(&o->content, lt_pj_str(c), &o->oom);
+        } else if (lt_pj_key(c, "thinking")) {
+            if (o->generate && lt_pj_str(c))
+                lt_pj_appends(&o->thinking, lt_pj_str(c), &o->oom);
+        } else if (lt_pj_key(c, "model")) {
+            lt_pj_keep_last(&o->model, lt_pj_str(c), &o->oom);
+        } else if (lt_pj_key(c, "done")) {
+            if (lt_pj_is(c, cJSON_True))
                 o->done = true;
-        } else if (ollama_key(c, "done_reason")) {
-            ollama_keep_last(o, &o->done_reason, ollama_str(c));
-        } else if (ollama_key(c, "error")) {
+        } else if (lt_pj_key(c, "done_reason")) {
+            lt_pj_keep_last(&o->done_reason, lt_pj_str(c), &o->oom);
+        } else if (lt_pj_key(c, "error")) {
             if (ollama_error(g, c))
                 o->error = true;
         } else {
             for (int k = 0; k < OLLAMA_NCOUNT; k++) {
-                if (ollama_key(c, ollama_counts[k].member)) {
-                    if (ollama_int(c, &o->count[k]))
+                if (lt_pj_key(c, ollama_counts[k].member)) {
+                    if (lt_pj_count(c, &o->count[k]))
                         o->has |= 1u << k;
                     break;
                 }
@@ -407,55 +292,14 @@ static void ollama_doc(struct ollama_call *o, struct lt_generation *g, const cJS
     }
 }
 
-/* Quotes the start of a body that is not JSON: whitespace runs become one
- * space, the cut never splits a character. */
-static void ollama_error_text(struct lt_generation *g, long status, const char *body, size_t n)
-{
-    char q[OLLAMA_ERROR_QUOTE + 1];
-    size_t o = 0, i = 0;
-    for (; i < n && o < OLLAMA_ERROR_QUOTE; i++) {
-        unsigned char c = (unsigned char)body[i];
-        if (c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == 0) {
-            if (o > 0 && q[o - 1] != ' ')
-                q[o++] = ' ';
-        } else {
-            q[o++] = (char)c;
-        }
-    }
-    if (i < n) { /* cut: drop a trailing sequence that lost its tail */
-        size_t k = o;
-        while (k > 0 && ((unsigned char)q[k - 1] & 0xC0) == 0x80)
-            k--;
-        if (k > 0 && (unsigned char)q[k - 1] >= 0xC0) {
-            unsigned char lead = (unsigned char)q[k - 1];
-            size_t want = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : 2;
-            if (o - (k - 1) < want)
-                o = k - 1;
-        }
-    }
-    while (o > 0 && q[o - 1] == ' ')
-        o--;
-    q[o] = '\0';
-    if (o == 0)
-        lt_generation_set_status(g, LT_LEVEL_ERROR, "HTTP %ld", status);
-    else
-        lt_generation_set_status(g, LT_LEVEL_ERROR, "HTTP %ld: %s", status, q);
-}
-
 /* One line (or the whole body): false when it is not a JSON object. */
 static bool ollama_line(struct ollama_call *o, struct lt_generation *g, const char *d, size_t n)
 {
-    while (n && (*d == ' ' || *d == '\t' || *d == '\n' || *d == '\r')) {
-        d++;
-        n--;
-    }
-    while (n && (d[n - 1] == ' ' || d[n - 1] == '\t' || d[n - 1] == '\n' || d[n - 1] == '\r'))
-        n--;
-    if (n == 0)
+    if (!lt_pj_trim(&d, &n))
         return true;
     o->lines++;
     cJSON *j = lt_cj.ParseWithLength(d, n);
-    bool ok = ollama_is(j, cJSON_Object);
+    bool ok = lt_pj_is(j, cJSON_Object);
     if (ok)
         ollama_doc(o, g, j);
     else
@@ -471,13 +315,6 @@ static void ollama_frame(void *state, struct lt_generation *g, const struct lt_f
 }
 
 /* ---- the response: the end -------------------------------------------------------- */
-
-/* A warning never hides an error or an earlier warning. */
-#define OLLAMA_WARN(g, ...)                                                    \
-    do {                                                                      \
-        if ((g)->level == LT_LEVEL_DEFAULT)                                   \
-            lt_generation_set_status((g), LT_LEVEL_WARNING, __VA_ARGS__);     \
-    } while (0)
 
 /* A body read whole: one object, or NDJSON lines that arrived under a JSON
  * Content-Type. A pretty-printed object (a proxy's) has a first line that
@@ -497,7 +334,7 @@ static void ollama_whole(struct ollama_call *o, const struct lt_parse_end *e, st
             rest++;
         if (rest < n) {
             cJSON *first = lt_cj.ParseWithLength(b + lead, (size_t)(lf - b) - lead);
-            lines = ollama_is(first, cJSON_Object);
+            lines = lt_pj_is(first, cJSON_Object);
             if (first)
                 lt_cj.Delete(first);
         }
@@ -519,7 +356,7 @@ static void ollama_whole(struct ollama_call *o, const struct lt_parse_end *e, st
             if (ok)
                 lt_generation_set_status(g, LT_LEVEL_ERROR, "HTTP %ld", e->http_status);
             else
-                ollama_error_text(g, e->http_status, b, n);
+                lt_pj_error_text(g, e->http_status, b, n);
         }
         o->error = true;
         return;
@@ -527,20 +364,20 @@ static void ollama_whole(struct ollama_call *o, const struct lt_parse_end *e, st
     if (o->error)
         return;
     if (lines && o->bad_lines)
-        OLLAMA_WARN(g, "%llu of %llu lines are not JSON (%llu bytes)", o->bad_lines, o->lines, e->bytes);
+        LT_PJ_WARN(g, "%llu of %llu lines are not JSON (%llu bytes)", o->bad_lines, o->lines, e->bytes);
     if (ok && !o->done && (lines || e->complete))
-        OLLAMA_WARN(g, "answer ended without \"done\": true (%llu bytes)", e->bytes);
+        LT_PJ_WARN(g, "answer ended without \"done\": true (%llu bytes)", e->bytes);
     if (ok)
         return;
     if (e->body_truncated)
-        OLLAMA_WARN(g, "response body passed its cap and was cut (%llu bytes)", e->bytes);
+        LT_PJ_WARN(g, "response body passed its cap and was cut (%llu bytes)", e->bytes);
     else if (!e->complete)
-        OLLAMA_WARN(g, "response cut short: %llu bytes that do not parse", e->bytes);
+        LT_PJ_WARN(g, "response cut short: %llu bytes that do not parse", e->bytes);
     else if (e->http_status != 0) {
         if (lead == n)
-            OLLAMA_WARN(g, "response body is empty (%llu bytes)", e->bytes);
+            LT_PJ_WARN(g, "response body is empty (%llu bytes)", e->bytes);
         else
-            OLLAMA_WARN(g, "response is not a JSON object (%llu bytes)", e->bytes);
+            LT_PJ_WARN(g, "response is not a JSON object (%llu bytes)", e->bytes);
     }
 }
 
@@ -553,29 +390,18 @@ static void ollama_stream_end(struct ollama_call *o, const struct lt_parse_end *
     if (o->error)
         return;
     if (!e->complete && !o->done)
-        OLLAMA_WARN(g, "stream cut short after %llu line(s), before \"done\": true (%llu bytes)", o->lines, e->bytes);
+        LT_PJ_WARN(g, "stream cut short after %llu line(s), before \"done\": true (%llu bytes)", o->lines, e->bytes);
     if (o->bad_lines)
-        OLLAMA_WARN(g, "%llu of %llu stream lines are not JSON (%llu bytes)", o->bad_lines, o->lines, e->bytes);
+        LT_PJ_WARN(g, "%llu of %llu stream lines are not JSON (%llu bytes)", o->bad_lines, o->lines, e->bytes);
     if (e->frames_skipped)
-        OLLAMA_WARN(g, "%llu stream line(s) over the %zu-byte cap were skipped (%llu bytes)", e->frames_skipped,
+        LT_PJ_WARN(g, "%llu stream line(s) over the %zu-byte cap were skipped (%llu bytes)", e->frames_skipped,
                     (size_t)LT_FRAME_CAP, e->bytes);
     if (!o->done) {
         if (o->lines == 0)
-            OLLAMA_WARN(g, "stream holds no lines (%llu bytes)", e->bytes);
+            LT_PJ_WARN(g, "stream holds no lines (%llu bytes)", e->bytes);
         else
-            OLLAMA_WARN(g, "stream ended without \"done\": true (%llu bytes)", e->bytes);
+            LT_PJ_WARN(g, "stream ended without \"done\": true (%llu bytes)", e->bytes);
     }
-}
-
-static void ollama_meta(struct ollama_call *o, struct lt_generation *g, const char *key, const char *value)
-{
-    if (!value)
-        return;
-    char *v = lt_strdup(value);
-    if (!v)
-        o->oom = true;
-    else
-        lt_generation_add_meta(g, key, v);
 }
 
 /* Langfuse's keys (fixtures README "usage_details"): input and output as
@@ -590,34 +416,21 @@ static void ollama_usage(struct ollama_call *o, struct lt_generation *g)
     if (OLLAMA_HAS(OLLAMA_PROMPT_EVAL) || OLLAMA_HAS(OLLAMA_EVAL))
         lt_generation_set_usage(g, "total", o->count[OLLAMA_PROMPT_EVAL] + o->count[OLLAMA_EVAL]);
     for (int k = 0; k < OLLAMA_NCOUNT; k++) {
-        if (!ollama_counts[k].meta || !OLLAMA_HAS(k))
-            continue;
-        char n[24];
-        snprintf(n, sizeof n, "%lld", o->count[k]);
-        ollama_meta(o, g, ollama_counts[k].meta, n);
+        if (ollama_counts[k].meta && OLLAMA_HAS(k))
+            lt_pj_meta_num(g, ollama_counts[k].meta, o->count[k], &o->oom);
     }
 #undef OLLAMA_HAS
-}
-
-static char *ollama_clean(struct ollama_call *o, const struct lt_buf *b)
-{
-    char *s = lt_generation_strdup_utf8(b->data ? b->data : "", b->len);
-    if (!s)
-        o->oom = true;
-    return s;
 }
 
 static void ollama_assemble(struct ollama_call *o, struct lt_generation *g)
 {
     g->response_model = o->model;
     o->model = NULL;
-    const char *model = g->response_model ? g->response_model : g->request_model;
-    if (model && !(g->model = lt_strdup(model)))
-        o->oom = true;
+    lt_pj_pick_model(g, NULL, &o->oom);
     if (o->done_reason && !(g->finish_reason = lt_strdup(o->done_reason)))
         o->oom = true;
-    char *text = o->content.len ? ollama_clean(o, &o->content) : NULL;
-    char *thinking = o->thinking.len ? ollama_clean(o, &o->thinking) : NULL;
+    char *text = o->content.len ? lt_pj_text(&o->content, &o->oom) : NULL;
+    char *thinking = o->thinking.len ? lt_pj_text(&o->thinking, &o->oom) : NULL;
     if (o->lines && (o->content.len || o->thinking.len || o->n_tools || o->done)) {
         /* The answer in the endpoint's own shape, as it comes whole. */
         struct lt_buf out;
@@ -655,7 +468,7 @@ static void ollama_assemble(struct ollama_call *o, struct lt_generation *g)
         if (o->n_tools)
             lt_buf_addc(&out, ']');
         lt_buf_addc(&out, '}');
-        g->output_json = ollama_steal(o, &out);
+        g->output_json = lt_pj_steal(&out, &o->oom);
         lt_buf_free(&out);
     }
     g->output_text = text;

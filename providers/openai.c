@@ -74,35 +74,6 @@ struct openai_call {
     bool oom;
 };
 
-static char *openai_dup(struct openai_call *o, const char *s)
-{
-    return lt_openai_dup(s, &o->oom);
-}
-
-/* Keeps the first non-empty value: ids and models repeat in every chunk. */
-static void openai_keep_first(struct openai_call *o, char **slot, const cJSON *v)
-{
-    const char *s = openai_str(v);
-    if (!*slot && s && *s)
-        *slot = openai_dup(o, s);
-}
-
-/* Keeps the last non-empty value. */
-static void openai_keep_last(struct openai_call *o, char **slot, const cJSON *v)
-{
-    const char *s = openai_str(v);
-    if (!s || !*s || (*slot && strcmp(*slot, s) == 0))
-        return;
-    lt_free(*slot);
-    *slot = openai_dup(o, s);
-}
-
-static void openai_append(struct openai_call *o, struct lt_buf *b, const char *s, size_t n)
-{
-    if (lt_buf_add(b, s, n) != LT_OK && b->oom)
-        o->oom = true;
-}
-
 /* ---- request ------------------------------------------------------------- */
 
 bool lt_openai_chat_path(const char *path, size_t n)
@@ -124,13 +95,17 @@ bool lt_openai_completions_path(const char *path, size_t n)
 /* Chat: the conversation is messages and the tools offered. */
 static const char *const openai_chat_input[] = { "messages", "tools", "tool_choice", "functions", "function_call" };
 static const struct openai_request_shape openai_chat_shape = {
-    openai_chat_input, sizeof openai_chat_input / sizeof openai_chat_input[0], "messages", OPENAI_COUNT_ARRAY,
+    .split = { .input = openai_chat_input, .n_input = sizeof openai_chat_input / sizeof openai_chat_input[0] },
+    .count = 0, /* messages */
+    .count_mode = OPENAI_COUNT_ARRAY,
 };
 
 /* Legacy completions: the prompt (and the suffix of an insertion). */
 static const char *const openai_text_input[] = { "prompt", "suffix" };
 static const struct openai_request_shape openai_text_shape = {
-    openai_text_input, sizeof openai_text_input / sizeof openai_text_input[0], "prompt", OPENAI_COUNT_PROMPTS,
+    .split = { .input = openai_text_input, .n_input = sizeof openai_text_input / sizeof openai_text_input[0] },
+    .count = 0, /* prompt */
+    .count_mode = OPENAI_COUNT_PROMPTS,
 };
 
 static void openai_free(void *state);
@@ -139,13 +114,13 @@ static enum lt_rc openai_start(const struct lt_parse_in *in, struct lt_generatio
 {
     *state = NULL;
     cJSON *j = in->req && in->req_len ? lt_cj.ParseWithLength(in->req, in->req_len) : NULL;
-    bool obj = openai_is(j, cJSON_Object);
+    bool obj = lt_pj_is(j, cJSON_Object);
     /* A host we do not know is an LLM only if the body says so. */
-    bool confirmed = obj && openai_str(openai_child(j, "model"));
+    bool confirmed = obj && lt_pj_str(lt_pj_child(j, "model"));
     if (confirmed && text_api)
-        confirmed = lt_openai_count_prompts(openai_child(j, "prompt")) >= 0;
+        confirmed = lt_openai_count_prompts(lt_pj_child(j, "prompt")) >= 0;
     else if (confirmed)
-        confirmed = openai_is(openai_child(j, "messages"), cJSON_Array);
+        confirmed = lt_pj_is(lt_pj_child(j, "messages"), cJSON_Array);
     if (!in->known_host && !confirmed) {
         if (j)
             lt_cj.Delete(j);
@@ -253,13 +228,13 @@ static struct openai_tool *openai_tool_at(struct openai_call *o, struct openai_c
 static void openai_function(struct openai_call *o, struct openai_tool *t, const cJSON *fn)
 {
     for (const cJSON *c = fn ? fn->child : NULL; c; c = c->next) {
-        if (openai_key(c, "name")) {
-            openai_keep_first(o, &t->name, c);
-        } else if (openai_key(c, "arguments")) {
-            const char *s = openai_str(c);
+        if (lt_pj_key(c, "name")) {
+            lt_pj_keep_first(&t->name, lt_pj_str(c), &o->oom);
+        } else if (lt_pj_key(c, "arguments")) {
+            const char *s = lt_pj_str(c);
             if (s)
-                openai_append(o, &t->args, s, strlen(s));
-            else if (openai_is(c, cJSON_Object) || openai_is(c, cJSON_Array))
+                lt_pj_append(&t->args, s, strlen(s), &o->oom);
+            else if (lt_pj_is(c, cJSON_Object) || lt_pj_is(c, cJSON_Array))
                 lt_provider_json_write(&t->args, c); /* servers that send parsed arguments */
         }
     }
@@ -269,14 +244,14 @@ static void openai_tool_calls(struct openai_call *o, struct openai_choice *ch, c
 {
     int pos = 0;
     for (const cJSON *tc = arr->child; tc; tc = tc->next, pos++) {
-        if (!openai_is(tc, cJSON_Object))
+        if (!lt_pj_is(tc, cJSON_Object))
             continue;
         long long idx = 0;
-        const cJSON *id = openai_child(tc, "id");
-        const char *ids = openai_str(id);
+        const cJSON *id = lt_pj_child(tc, "id");
+        const char *ids = lt_pj_str(id);
         if (!streamed) {
             idx = pos; /* a whole message lists its calls in order */
-        } else if (!lt_openai_int(openai_child(tc, "index"), &idx)) {
+        } else if (!lt_pj_int(lt_pj_child(tc, "index"), &idx)) {
             /* No index: a new id starts a call, anything else continues the
              * call touched last. */
             const struct openai_tool *last = ch->last_tool >= 0 ? &ch->tools[ch->last_tool] : NULL;
@@ -294,9 +269,9 @@ static void openai_tool_calls(struct openai_call *o, struct openai_choice *ch, c
         struct openai_tool *t = openai_tool_at(o, ch, (int)idx);
         if (!t)
             continue;
-        openai_keep_first(o, &t->id, id);
-        openai_keep_first(o, &t->type, openai_child(tc, "type"));
-        openai_function(o, t, openai_child(tc, "function"));
+        lt_pj_keep_first(&t->id, lt_pj_str(id), &o->oom);
+        lt_pj_keep_first(&t->type, lt_pj_str(lt_pj_child(tc, "type")), &o->oom);
+        openai_function(o, t, lt_pj_child(tc, "function"));
     }
 }
 
@@ -305,21 +280,21 @@ static void openai_tool_calls(struct openai_call *o, struct openai_choice *ch, c
 static void openai_content_parts(struct openai_call *o, struct openai_choice *ch, const cJSON *arr, bool thinking)
 {
     for (const cJSON *p = arr->child; p; p = p->next) {
-        const char *type = openai_str(openai_child(p, "type"));
-        const char *text = openai_str(openai_child(p, "text"));
+        const char *type = lt_pj_str(lt_pj_child(p, "type"));
+        const char *text = lt_pj_str(lt_pj_child(p, "text"));
         if (!type)
             continue;
         if (strcmp(type, "text") == 0 && text) {
             struct lt_buf *b = thinking ? &ch->reasoning : &ch->content;
             if (!thinking)
                 ch->has_content = true;
-            openai_append(o, b, text, strlen(text));
+            lt_pj_append(b, text, strlen(text), &o->oom);
         } else if (strcmp(type, "thinking") == 0) {
-            const cJSON *t = openai_child(p, "thinking");
-            if (openai_is(t, cJSON_Array))
+            const cJSON *t = lt_pj_child(p, "thinking");
+            if (lt_pj_is(t, cJSON_Array))
                 openai_content_parts(o, ch, t, true);
-            else if (openai_str(t))
-                openai_append(o, &ch->reasoning, openai_str(t), strlen(openai_str(t)));
+            else if (lt_pj_str(t))
+                lt_pj_append(&ch->reasoning, lt_pj_str(t), strlen(lt_pj_str(t)), &o->oom);
         }
     }
 }
@@ -331,29 +306,29 @@ static void openai_message(struct openai_call *o, struct openai_choice *ch, cons
     for (const cJSON *c = m->child; c; c = c->next) {
         if (!c->string)
             continue;
-        if (openai_key(c, "content")) {
-            const char *s = openai_str(c);
+        if (lt_pj_key(c, "content")) {
+            const char *s = lt_pj_str(c);
             if (s) {
                 ch->has_content = true;
-                openai_append(o, &ch->content, s, strlen(s));
-            } else if (openai_is(c, cJSON_Array)) {
+                lt_pj_append(&ch->content, s, strlen(s), &o->oom);
+            } else if (lt_pj_is(c, cJSON_Array)) {
                 openai_content_parts(o, ch, c, false);
             }
-        } else if (openai_key(c, "reasoning_content")) {
+        } else if (lt_pj_key(c, "reasoning_content")) {
             reasoning_content = c;
-        } else if (openai_key(c, "reasoning")) {
+        } else if (lt_pj_key(c, "reasoning")) {
             reasoning = c;
-        } else if (openai_key(c, "refusal")) {
-            const char *s = openai_str(c);
+        } else if (lt_pj_key(c, "refusal")) {
+            const char *s = lt_pj_str(c);
             if (s)
-                openai_append(o, &ch->refusal, s, strlen(s));
-        } else if (openai_key(c, "role")) {
-            openai_keep_first(o, &ch->role, c);
-        } else if (openai_key(c, "tool_calls")) {
-            if (openai_is(c, cJSON_Array))
+                lt_pj_append(&ch->refusal, s, strlen(s), &o->oom);
+        } else if (lt_pj_key(c, "role")) {
+            lt_pj_keep_first(&ch->role, lt_pj_str(c), &o->oom);
+        } else if (lt_pj_key(c, "tool_calls")) {
+            if (lt_pj_is(c, cJSON_Array))
                 openai_tool_calls(o, ch, c, streamed);
-        } else if (openai_key(c, "function_call")) {
-            if (openai_is(c, cJSON_Object)) {
+        } else if (lt_pj_key(c, "function_call")) {
+            if (lt_pj_is(c, cJSON_Object)) {
                 struct openai_tool *t = openai_tool_at(o, ch, OPENAI_LEGACY_INDEX);
                 if (t)
                     openai_function(o, t, c);
@@ -362,35 +337,35 @@ static void openai_message(struct openai_call *o, struct openai_choice *ch, cons
     }
     /* DeepSeek says reasoning_content, Groq and OpenRouter say reasoning;
      * a server that sends both means the same text. */
-    const char *r = openai_str(reasoning_content);
+    const char *r = lt_pj_str(reasoning_content);
     if (!r)
-        r = openai_str(reasoning);
+        r = lt_pj_str(reasoning);
     if (r)
-        openai_append(o, &ch->reasoning, r, strlen(r));
+        lt_pj_append(&ch->reasoning, r, strlen(r), &o->oom);
 }
 
 static void openai_choice(struct openai_call *o, const cJSON *el, bool streamed)
 {
-    if (!openai_is(el, cJSON_Object))
+    if (!lt_pj_is(el, cJSON_Object))
         return;
     long long idx = 0;
-    lt_openai_int(openai_child(el, "index"), &idx); /* absent: 0 */
+    lt_pj_int(lt_pj_child(el, "index"), &idx); /* absent: 0 */
     if (idx < 0 || idx >= OPENAI_CHOICES_MAX)
         return;
     struct openai_choice *ch = openai_choice_at(o, (int)idx);
     if (!ch)
         return;
     for (const cJSON *c = el->child; c; c = c->next) {
-        if (!o->text_api && (openai_key(c, "delta") || openai_key(c, "message"))) {
-            if (openai_is(c, cJSON_Object))
+        if (!o->text_api && (lt_pj_key(c, "delta") || lt_pj_key(c, "message"))) {
+            if (lt_pj_is(c, cJSON_Object))
                 openai_message(o, ch, c, streamed);
-        } else if (openai_key(c, "finish_reason")) {
-            openai_keep_last(o, &ch->finish_reason, c);
-        } else if (o->text_api && openai_key(c, "text")) {
-            const char *s = openai_str(c);
+        } else if (lt_pj_key(c, "finish_reason")) {
+            lt_pj_keep_last(&ch->finish_reason, lt_pj_str(c), &o->oom);
+        } else if (o->text_api && lt_pj_key(c, "text")) {
+            const char *s = lt_pj_str(c);
             if (s) {
                 ch->has_content = true;
-                openai_append(o, &ch->content, s, strlen(s));
+                lt_pj_append(&ch->content, s, strlen(s), &o->oom);
             }
         }
     }
@@ -402,31 +377,31 @@ static void openai_read(struct openai_call *o, struct lt_generation *g, const cJ
     for (const cJSON *c = j->child; c; c = c->next) {
         if (!c->string)
             continue;
-        if (openai_key(c, "choices")) {
-            if (openai_is(c, cJSON_Array))
+        if (lt_pj_key(c, "choices")) {
+            if (lt_pj_is(c, cJSON_Array))
                 for (const cJSON *el = c->child; el; el = el->next)
                     openai_choice(o, el, streamed);
-        } else if (openai_key(c, "id")) {
-            openai_keep_first(o, &o->id, c);
-        } else if (openai_key(c, "model")) {
-            openai_keep_first(o, &o->model, c); /* Azure's first chunk says "" */
-        } else if (openai_key(c, "system_fingerprint")) {
-            openai_keep_last(o, &o->fingerprint, c);
-        } else if (openai_key(c, "service_tier")) {
-            openai_keep_last(o, &o->tier, c);
-        } else if (openai_key(c, "usage")) {
-            if (openai_is(c, cJSON_Object)) { /* usage: null chunks say nothing */
+        } else if (lt_pj_key(c, "id")) {
+            lt_pj_keep_first(&o->id, lt_pj_str(c), &o->oom);
+        } else if (lt_pj_key(c, "model")) {
+            lt_pj_keep_first(&o->model, lt_pj_str(c), &o->oom); /* Azure's first chunk says "" */
+        } else if (lt_pj_key(c, "system_fingerprint")) {
+            lt_pj_keep_last(&o->fingerprint, lt_pj_str(c), &o->oom);
+        } else if (lt_pj_key(c, "service_tier")) {
+            lt_pj_keep_last(&o->tier, lt_pj_str(c), &o->oom);
+        } else if (lt_pj_key(c, "usage")) {
+            if (lt_pj_is(c, cJSON_Object)) { /* usage: null chunks say nothing */
                 lt_openai_usage_read(&o->usage, c, false);
                 o->has_usage = true;
             }
-        } else if (openai_key(c, "x_groq")) {
-            const cJSON *u = openai_child(c, "usage");
-            if (openai_is(u, cJSON_Object)) {
+        } else if (lt_pj_key(c, "x_groq")) {
+            const cJSON *u = lt_pj_child(c, "usage");
+            if (lt_pj_is(u, cJSON_Object)) {
                 lt_openai_usage_read(&o->groq_usage, u, false);
                 o->has_groq_usage = true;
             }
-        } else if (openai_key(c, "error")) {
-            if ((openai_is(c, cJSON_Object) || openai_is(c, cJSON_String)) && lt_openai_error_object(g, c))
+        } else if (lt_pj_key(c, "error")) {
+            if ((lt_pj_is(c, cJSON_Object) || lt_pj_is(c, cJSON_String)) && lt_openai_error_object(g, c))
                 o->error = true;
         }
     }
@@ -782,7 +757,7 @@ static bool openai_fast_scan(struct openai_fast *f, const char *d, size_t n)
                 ok = lt_jscan_skip(&s, &v);
             }
         } else if (LT_JSCAN_IS(&k, "error")) {
-            /* an error object or text: cJSON's (openai_error_object) */
+            /* an error object or text: cJSON's (lt_openai_error_object) */
             enum lt_jscan_kind t = lt_jscan_value(&s, &v);
             ok = t != LT_JSCAN_OBJECT && t != LT_JSCAN_STRING && lt_jscan_skip(&s, &v);
         } else {
@@ -814,27 +789,23 @@ static const char *openai_fast_text(struct openai_call *o, const struct lt_jscan
     return o->scratch.data ? o->scratch.data : "";
 }
 
-/* openai_keep_first, on a noted value. */
+/* lt_pj_keep_first, on a noted value (decoded only when the slot is empty). */
 static void openai_fast_first(struct openai_call *o, char **slot, const struct lt_jscan_val *v)
 {
     if (*slot || v->kind != LT_JSCAN_STRING || v->n == 0)
         return;
     size_t n;
     const char *s = openai_fast_text(o, v, &n);
-    if (s && !(*slot = lt_generation_strdup_utf8(s, n)))
-        o->oom = true;
+    if (s)
+        *slot = lt_pj_dupn(s, n, &o->oom);
 }
 
-/* openai_keep_last, on a noted value. */
+/* lt_pj_keep_last, on a noted value. */
 static void openai_fast_last(struct openai_call *o, char **slot, const struct lt_jscan_val *v)
 {
-    size_t n;
+    size_t n = 0;
     const char *s = v->n ? openai_fast_text(o, v, &n) : NULL;
-    if (!s || (*slot && strlen(*slot) == n && memcmp(*slot, s, n) == 0))
-        return;
-    lt_free(*slot);
-    if (!(*slot = lt_generation_strdup_utf8(s, n)))
-        o->oom = true;
+    lt_pj_keep_lastn(slot, s, n, &o->oom);
 }
 
 static void openai_fast_append(struct openai_call *o, struct lt_buf *b, const struct lt_jscan_val *v)
@@ -842,7 +813,7 @@ static void openai_fast_append(struct openai_call *o, struct lt_buf *b, const st
     size_t n;
     const char *s = openai_fast_text(o, v, &n);
     if (s)
-        openai_append(o, b, s, n);
+        lt_pj_append(b, s, n, &o->oom);
 }
 
 /* openai_tool_calls, on noted entries. */
@@ -953,7 +924,7 @@ static void openai_frame(void *state, struct lt_generation *g, const struct lt_f
         return; /* other event types (pings, ...) carry nothing we read */
     const char *d = f->data;
     size_t n = f->len;
-    if (!lt_openai_frame_data(&d, &n))
+    if (!lt_pj_trim(&d, &n))
         return;
     if (n == 6 && memcmp(d, "[DONE]", 6) == 0) {
         o->done = true;
@@ -963,14 +934,14 @@ static void openai_frame(void *state, struct lt_generation *g, const struct lt_f
     if (!error_event && openai_fast_read(o, d, n, true))
         return;
     cJSON *j = lt_cj.ParseWithLength(d, n);
-    if (openai_is(j, cJSON_Object)) {
+    if (lt_pj_is(j, cJSON_Object)) {
         openai_read(o, g, j, true);
         if (error_event && !o->error) {
             lt_generation_set_status(g, LT_LEVEL_ERROR, "error event in the response stream");
             o->error = true;
         }
     } else if (error_event) {
-        lt_openai_error_text(g, 0, d, n);
+        lt_pj_error_text(g, 0, d, n);
         o->error = true;
     } else {
         o->bad_chunks++;
@@ -986,27 +957,27 @@ static void openai_whole(struct openai_call *o, const struct lt_parse_end *e, st
     if (e->http_status < 400 && e->body_len && openai_fast_read(o, e->body, e->body_len, false)) {
         /* as the object branch below */
         if (!o->error && o->n_choices == 0 && e->complete)
-            OPENAI_WARN(g, "response has no choices (%llu bytes)", e->bytes);
+            LT_PJ_WARN(g, "response has no choices (%llu bytes)", e->bytes);
         return;
     }
     cJSON *j = e->body_len ? lt_cj.ParseWithLength(e->body, e->body_len) : NULL;
     if (e->http_status >= 400) {
         lt_openai_http_error(g, e->http_status, j, e->body, e->body_len);
         o->error = true;
-    } else if (openai_is(j, cJSON_Object)) {
+    } else if (lt_pj_is(j, cJSON_Object)) {
         openai_read(o, g, j, false);
         if (!o->error && o->n_choices == 0 && e->complete)
-            OPENAI_WARN(g, "response has no choices (%llu bytes)", e->bytes);
+            LT_PJ_WARN(g, "response has no choices (%llu bytes)", e->bytes);
     } else if (e->complete && e->http_status != 0) {
         if (e->body_truncated)
-            OPENAI_WARN(g, "response body passed its cap and was cut (%llu bytes)", e->bytes);
+            LT_PJ_WARN(g, "response body passed its cap and was cut (%llu bytes)", e->bytes);
         else if (e->body_len == 0)
-            OPENAI_WARN(g, "response body is empty (%llu bytes)", e->bytes);
+            LT_PJ_WARN(g, "response body is empty (%llu bytes)", e->bytes);
         else if (j)
-            OPENAI_WARN(g, "response is JSON but not a %s (%llu bytes)", o->text_api ? "completion" : "chat completion",
+            LT_PJ_WARN(g, "response is JSON but not a %s (%llu bytes)", o->text_api ? "completion" : "chat completion",
                         e->bytes);
         else
-            OPENAI_WARN(g, "response is not JSON (%llu bytes)", e->bytes);
+            LT_PJ_WARN(g, "response is not JSON (%llu bytes)", e->bytes);
     }
     if (j)
         lt_cj.Delete(j);
@@ -1025,15 +996,15 @@ static void openai_stream_end(struct openai_call *o, const struct lt_parse_end *
         if (o->choices[i].finish_reason)
             finished = true;
     if (o->bad_chunks)
-        OPENAI_WARN(g, "%llu of %llu stream events are not JSON (%llu bytes)", o->bad_chunks, o->chunks, e->bytes);
+        LT_PJ_WARN(g, "%llu of %llu stream events are not JSON (%llu bytes)", o->bad_chunks, o->chunks, e->bytes);
     if (e->frames_skipped)
-        OPENAI_WARN(g, "%llu stream events over the %zu-byte cap were skipped (%llu bytes)", e->frames_skipped,
+        LT_PJ_WARN(g, "%llu stream events over the %zu-byte cap were skipped (%llu bytes)", e->frames_skipped,
                  (size_t)LT_FRAME_CAP, e->bytes);
     if (!o->done && !finished && !o->error) {
         if (o->chunks == 0)
-            OPENAI_WARN(g, "stream holds no events (%llu bytes)", e->bytes);
+            LT_PJ_WARN(g, "stream holds no events (%llu bytes)", e->bytes);
         else
-            OPENAI_WARN(g, "stream ended without a finish_reason or [DONE] (%llu bytes)", e->bytes);
+            LT_PJ_WARN(g, "stream ended without a finish_reason or [DONE] (%llu bytes)", e->bytes);
     }
 }
 
@@ -1100,40 +1071,29 @@ static void openai_message_json(struct lt_buf *b, const struct openai_choice *ch
     lt_buf_addc(b, '}');
 }
 
-/* Text pieces joined, as valid UTF-8 (a character split across two chunks
- * is whole again here; stray bytes become U+FFFD): made once, used for
- * both output_json and the plain fields. */
-static char *openai_clean(struct openai_call *o, const struct lt_buf *b)
-{
-    char *s = lt_generation_strdup_utf8(b->data ? b->data : "", b->len);
-    if (!s)
-        o->oom = true;
-    return s;
-}
-
 static void openai_assemble(struct openai_call *o, struct lt_generation *g)
 {
     openai_sort(o);
     g->response_model = o->model;
     o->model = NULL;
-    lt_openai_pick_model(g, o->deployment, &o->oom);
+    lt_pj_pick_model(g, o->deployment, &o->oom);
     if (o->id && !(g->response_id = lt_strdup(o->id)))
         o->oom = true;
-    lt_openai_meta(g, "response_id", o->id, &o->oom);
-    lt_openai_meta(g, "system_fingerprint", o->fingerprint, &o->oom);
-    lt_openai_meta(g, "service_tier", o->tier, &o->oom);
-    lt_openai_meta(g, "azure_deployment", lt_openai_azure_deployment(g, o->deployment, o->azure), &o->oom);
+    lt_pj_meta(g, "response_id", o->id, &o->oom);
+    lt_pj_meta(g, "system_fingerprint", o->fingerprint, &o->oom);
+    lt_pj_meta(g, "service_tier", o->tier, &o->oom);
+    lt_pj_meta(g, "azure_deployment", lt_openai_azure_deployment(g, o->deployment, o->azure), &o->oom);
 
     for (int i = 0; i < o->n_choices; i++) {
         struct openai_choice *ch = &o->choices[i];
         if (ch->has_content)
-            ch->content_s = openai_clean(o, &ch->content);
+            ch->content_s = lt_pj_text(&ch->content, &o->oom);
         if (ch->reasoning.len)
-            ch->reasoning_s = openai_clean(o, &ch->reasoning);
+            ch->reasoning_s = lt_pj_text(&ch->reasoning, &o->oom);
         if (ch->refusal.len)
-            ch->refusal_s = openai_clean(o, &ch->refusal);
+            ch->refusal_s = lt_pj_text(&ch->refusal, &o->oom);
         for (int k = 0; k < ch->n_tools; k++)
-            ch->tools[k].args_s = openai_clean(o, &ch->tools[k].args);
+            ch->tools[k].args_s = lt_pj_text(&ch->tools[k].args, &o->oom);
     }
     if (o->n_choices > 0) {
         struct lt_buf out;
@@ -1150,7 +1110,7 @@ static void openai_assemble(struct openai_call *o, struct lt_generation *g)
         }
         if (o->n_choices > 1)
             lt_buf_addc(&out, ']');
-        g->output_json = lt_openai_steal(&out, &o->oom);
+        g->output_json = lt_pj_steal(&out, &o->oom);
         lt_buf_free(&out);
 
         /* The plain fields describe the first choice; output_json has all. */

@@ -49,7 +49,9 @@ bool lt_openai_embeddings_path(const char *path, size_t n)
 /* What is embedded: `input` (Ollama's legacy endpoint says `prompt`). */
 static const char *const emb_input_keys[] = { "input", "prompt" };
 static const struct openai_request_shape emb_shape = {
-    emb_input_keys, sizeof emb_input_keys / sizeof emb_input_keys[0], "input", OPENAI_COUNT_PROMPTS,
+    .split = { .input = emb_input_keys, .n_input = sizeof emb_input_keys / sizeof emb_input_keys[0] },
+    .count = 0, /* input */
+    .count_mode = OPENAI_COUNT_PROMPTS,
 };
 
 static void emb_free(void *state);
@@ -58,12 +60,12 @@ static enum lt_rc emb_request(const struct lt_parse_in *in, struct lt_generation
 {
     *state = NULL;
     cJSON *j = in->req && in->req_len ? lt_cj.ParseWithLength(in->req, in->req_len) : NULL;
-    bool obj = openai_is(j, cJSON_Object);
-    const cJSON *input = openai_child(j, "input");
+    bool obj = lt_pj_is(j, cJSON_Object);
+    const cJSON *input = lt_pj_child(j, "input");
     if (!input)
-        input = openai_child(j, "prompt");
+        input = lt_pj_child(j, "prompt");
     /* A host we do not know is an LLM only if the body says so. */
-    if (!in->known_host && !(obj && openai_str(openai_child(j, "model")) && lt_openai_count_prompts(input) >= 0)) {
+    if (!in->known_host && !(obj && lt_pj_str(lt_pj_child(j, "model")) && lt_openai_count_prompts(input) >= 0)) {
         if (j)
             lt_cj.Delete(j);
         return LT_ERR_SKIP;
@@ -140,25 +142,16 @@ static void emb_vector(long long *vectors, long long *dims, long long d)
 /* An embedding value's dimension: -1 when it is no vector. */
 static long long emb_cj_dims(const cJSON *v)
 {
-    if (openai_is(v, cJSON_Array))
+    if (lt_pj_is(v, cJSON_Array))
         return lt_cj.GetArraySize(v);
-    if (openai_str(v))
+    if (lt_pj_str(v))
         return emb_b64_dims(strlen(v->valuestring), v->valuestring);
     return -1;
 }
 
-static void emb_set_model(struct emb_call *m, const char *s, size_t n)
-{
-    if (!n || (m->model && strlen(m->model) == n && memcmp(m->model, s, n) == 0))
-        return;
-    lt_free(m->model);
-    if (!(m->model = lt_generation_strdup_utf8(s, n)))
-        m->oom = true;
-}
-
 static void emb_cj_usage(struct emb_call *m, const cJSON *c)
 {
-    if (openai_is(c, cJSON_Object)) { /* "usage": null says nothing */
+    if (lt_pj_is(c, cJSON_Object)) { /* "usage": null says nothing */
         lt_openai_usage_read(&m->usage, c, false);
         m->has_usage = true;
     }
@@ -166,34 +159,33 @@ static void emb_cj_usage(struct emb_call *m, const cJSON *c)
 
 static void emb_cj_error(struct emb_call *m, struct lt_generation *g, const cJSON *c)
 {
-    if ((openai_is(c, cJSON_Object) || openai_is(c, cJSON_String)) && lt_openai_error_object(g, c))
+    if ((lt_pj_is(c, cJSON_Object) || lt_pj_is(c, cJSON_String)) && lt_openai_error_object(g, c))
         m->error = true;
 }
 
 static void emb_cj_member(struct emb_call *m, struct lt_generation *g, struct emb_found *f, const cJSON *c)
 {
-    if (openai_key(c, "data") && openai_is(c, cJSON_Array)) {
+    if (lt_pj_key(c, "data") && lt_pj_is(c, cJSON_Array)) {
         f->data = true;
         f->vectors = f->dims = 0;
         for (const cJSON *el = c->child; el; el = el->next) {
-            if (!openai_is(el, cJSON_Object))
+            if (!lt_pj_is(el, cJSON_Object))
                 continue;
             long long d = -1;
             for (const cJSON *k = el->child; k; k = k->next)
-                if (openai_key(k, "embedding") && emb_cj_dims(k) >= 0)
+                if (lt_pj_key(k, "embedding") && emb_cj_dims(k) >= 0)
                     d = emb_cj_dims(k);
             if (d >= 0)
                 emb_vector(&f->vectors, &f->dims, d);
         }
-    } else if (openai_key(c, "embedding") && emb_cj_dims(c) >= 0) {
+    } else if (lt_pj_key(c, "embedding") && emb_cj_dims(c) >= 0) {
         f->single = true;
         f->single_dims = emb_cj_dims(c);
-    } else if (openai_key(c, "model")) {
-        if (openai_str(c))
-            emb_set_model(m, c->valuestring, strlen(c->valuestring));
-    } else if (openai_key(c, "usage")) {
+    } else if (lt_pj_key(c, "model")) {
+        lt_pj_keep_last(&m->model, lt_pj_str(c), &m->oom);
+    } else if (lt_pj_key(c, "usage")) {
         emb_cj_usage(m, c);
-    } else if (openai_key(c, "error")) {
+    } else if (lt_pj_key(c, "error")) {
         emb_cj_error(m, g, c);
     }
 }
@@ -334,13 +326,13 @@ static void emb_js_apply(struct emb_call *m, struct lt_generation *g, const stru
 {
     if (nt->model.kind == LT_JSCAN_STRING) {
         if (!nt->model.esc) {
-            emb_set_model(m, nt->model.p, nt->model.n);
+            lt_pj_keep_lastn(&m->model, nt->model.p, nt->model.n, &m->oom);
         } else {
             lt_buf_reset(&m->scratch);
             if (lt_jscan_str(&nt->model, &m->scratch) != LT_OK)
                 m->oom = true;
             else
-                emb_set_model(m, m->scratch.data ? m->scratch.data : "", m->scratch.len);
+                lt_pj_keep_lastn(&m->model, m->scratch.data ? m->scratch.data : "", m->scratch.len, &m->oom);
         }
     }
     const char *const spans[2] = { nt->usage, nt->error };
@@ -372,18 +364,18 @@ static void emb_whole(struct emb_call *m, const struct lt_parse_end *e, struct l
         if (e->http_status >= 400) {
             lt_openai_http_error(g, e->http_status, j, e->body, e->body_len);
             m->error = true;
-        } else if (openai_is(j, cJSON_Object)) {
+        } else if (lt_pj_is(j, cJSON_Object)) {
             for (const cJSON *c = j->child; c; c = c->next)
                 emb_cj_member(m, g, &f, c);
         } else if (e->complete && e->http_status != 0) {
             if (e->body_truncated)
-                OPENAI_WARN(g, "response body passed its cap and was cut (%llu bytes)", e->bytes);
+                LT_PJ_WARN(g, "response body passed its cap and was cut (%llu bytes)", e->bytes);
             else if (e->body_len == 0)
-                OPENAI_WARN(g, "response body is empty (%llu bytes)", e->bytes);
+                LT_PJ_WARN(g, "response body is empty (%llu bytes)", e->bytes);
             else if (j)
-                OPENAI_WARN(g, "response is JSON but not an embeddings list (%llu bytes)", e->bytes);
+                LT_PJ_WARN(g, "response is JSON but not an embeddings list (%llu bytes)", e->bytes);
             else
-                OPENAI_WARN(g, "response is not JSON (%llu bytes)", e->bytes);
+                LT_PJ_WARN(g, "response is not JSON (%llu bytes)", e->bytes);
             m->error = true; /* said */
         }
         if (j)
@@ -397,20 +389,20 @@ static void emb_whole(struct emb_call *m, const struct lt_parse_end *e, struct l
         m->dims = f.single_dims;
     }
     if (!m->error && m->vectors == 0 && e->complete && e->http_status != 0)
-        OPENAI_WARN(g, "response has no embeddings (%llu bytes)", e->bytes);
+        LT_PJ_WARN(g, "response has no embeddings (%llu bytes)", e->bytes);
 }
 
 static enum lt_rc emb_end(void *state, const struct lt_parse_end *e, struct lt_generation *g)
 {
     struct emb_call *m = state;
     if (e->framed) /* cannot happen: emb_framing never frames */
-        OPENAI_WARN(g, "embeddings answer was framed (%llu bytes)", e->bytes);
+        LT_PJ_WARN(g, "embeddings answer was framed (%llu bytes)", e->bytes);
     else
         emb_whole(m, e, g);
     g->response_model = m->model;
     m->model = NULL;
-    lt_openai_pick_model(g, m->deployment, &m->oom);
-    lt_openai_meta(g, "azure_deployment", lt_openai_azure_deployment(g, m->deployment, m->azure), &m->oom);
+    lt_pj_pick_model(g, m->deployment, &m->oom);
+    lt_pj_meta(g, "azure_deployment", lt_openai_azure_deployment(g, m->deployment, m->azure), &m->oom);
     g->n_embeddings = m->vectors > 0x7fffffff ? 0x7fffffff : (int)m->vectors;
     if (m->vectors > 0) {
         /* a summary in place of the vectors, which are never copied */

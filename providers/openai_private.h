@@ -1,8 +1,9 @@
 /* openai_private.h — what the OpenAI wire-format files share (openai.c:
  * chat and legacy completions; openai_responses.c; openai_embeddings.c;
- * openai_common.c holds the functions): cJSON accessors, the usage counts
- * and their Langfuse keys, error bodies, the Azure deployment, the request
- * split into parameters and input, the framing choice.
+ * openai_common.c holds the functions): the usage counts and their Langfuse
+ * keys, error bodies, the Azure deployment, the request split into
+ * parameters and input, the framing choice. What every provider module
+ * shares (cJSON getters, copies, the split itself) is pjson.h's.
  *
  * Private to providers/openai*.c: nothing else includes it. Background
  * thread (and tests) only; nothing here keeps state between calls.
@@ -12,46 +13,13 @@
 
 #include <stdbool.h>
 #include <stddef.h>
-#include <string.h>
 
 #include "../shim/json.h"
 #include "generation.h"
+#include "pjson.h"
 #include "provider.h"
 
 struct lt_buf;
-
-/* ---- cJSON accessors: NULL-safe, exact key match -------------------------- */
-
-static inline bool openai_is(const cJSON *v, int type)
-{
-    return v && (v->type & 0xFF) == type;
-}
-
-static inline bool openai_key(const cJSON *c, const char *k)
-{
-    return c->string && strcmp(c->string, k) == 0;
-}
-
-static inline const char *openai_str(const cJSON *v)
-{
-    return openai_is(v, cJSON_String) && v->valuestring ? v->valuestring : NULL;
-}
-
-/* The first member named k (cJSON keeps duplicates; the first one is what
- * GetObjectItem would give). */
-static inline const cJSON *openai_child(const cJSON *obj, const char *k)
-{
-    if (!openai_is(obj, cJSON_Object))
-        return NULL;
-    for (const cJSON *c = obj->child; c; c = c->next)
-        if (openai_key(c, k))
-            return c;
-    return NULL;
-}
-
-/* A number that is a count: true and *out set when |v| < 9e15 (beyond, a
- * double no longer holds every integer). */
-bool lt_openai_int(const cJSON *v, long long *out);
 
 /* ---- usage ------------------------------------------------------------------ */
 
@@ -81,14 +49,6 @@ void lt_openai_usage_details(const struct openai_usage *u, struct lt_generation 
 
 /* ---- errors ---------------------------------------------------------------- */
 
-/* A non-JSON error body is quoted up to this many bytes. */
-#define OPENAI_ERROR_QUOTE 200
-
-/* Sets level ERROR and a status quoting the start of body (whitespace runs
- * made one space, never cutting a character); "HTTP <status>: ..." when
- * status >= 400. Cannot fail (see lt_generation_set_status). */
-void lt_openai_error_text(struct lt_generation *g, long status, const char *body, size_t n);
-
 /* The message of an error object ({"message": ...}, a bare string, or what
  * its code and type say): true and level ERROR set when it had one. */
 bool lt_openai_error_object(struct lt_generation *g, const cJSON *err);
@@ -97,13 +57,6 @@ bool lt_openai_error_object(struct lt_generation *g, const cJSON *err);
  * from {"error": ...}, [{"error": ...}], {"message": ...}, {"detail": ...},
  * else the quoted body. j is body parsed (may be NULL). Sets level ERROR. */
 void lt_openai_http_error(struct lt_generation *g, long status, const cJSON *j, const char *body, size_t n);
-
-/* A warning never hides an error or an earlier warning. */
-#define OPENAI_WARN(g, ...)                                                \
-    do {                                                                   \
-        if ((g)->level == LT_LEVEL_DEFAULT)                                \
-            lt_generation_set_status((g), LT_LEVEL_WARNING, __VA_ARGS__); \
-    } while (0)
 
 /* ---- request --------------------------------------------------------------- */
 
@@ -122,17 +75,15 @@ enum openai_count_mode {
 };
 
 struct openai_request_shape {
-    const char *const *input_keys; /* the conversation, in input_json order */
-    size_t n_input;
-    const char *count_key;         /* the input key that is counted */
+    struct lt_pj_shape split;  /* the input keys; every other member is a parameter */
+    size_t count;              /* the input key that is counted: its place in split.input */
     enum openai_count_mode count_mode;
 };
 
-/* Splits request object j into g->request_model, g->params_json (every
- * member that is neither `model` nor an input key, in request order,
- * values as sent), g->input_json (the input keys present, in shape order)
- * and g->n_input_messages; g->stream from "stream": true. *oom set when an
- * allocation failed (what was built is kept). */
+/* Splits request object j (lt_pj_split) into g->request_model,
+ * g->params_json, g->input_json and g->n_input_messages; g->stream from
+ * "stream": true. *oom set when an allocation failed (what was built is
+ * kept). */
 void lt_openai_read_request(const cJSON *j, const struct openai_request_shape *shape, struct lt_generation *g,
                             bool *oom);
 
@@ -153,25 +104,5 @@ const char *lt_openai_azure_deployment(const struct lt_generation *g, const char
  * stream request, or an SSE-looking first byte is SSE; an error status
  * otherwise is read whole. */
 int lt_openai_framing(const char *content_type, int first, long status, bool stream_req);
-
-/* An SSE frame's data without surrounding whitespace: *d and *n narrowed;
- * false when nothing is left. */
-bool lt_openai_frame_data(const char **d, size_t *n);
-
-/* Adds metadata key = a copy of value (nothing when value is NULL); *oom set
- * when the copy failed. */
-void lt_openai_meta(struct lt_generation *g, const char *key, const char *value, bool *oom);
-
-/* A copy of s made valid UTF-8 (lt_generation_strdup_utf8); *oom set when
- * the copy failed. NULL for NULL. */
-char *lt_openai_dup(const char *s, bool *oom);
-
-/* Hands over b's bytes (NULL, and *oom set, when b passed its cap or ran out
- * of memory); b is empty after. */
-char *lt_openai_steal(struct lt_buf *b, bool *oom);
-
-/* The model as priced (fixtures README): the response's, else the request's,
- * else the Azure deployment; copied into g->model. */
-void lt_openai_pick_model(struct lt_generation *g, const char *deployment, bool *oom);
 
 #endif

@@ -74,7 +74,9 @@ static const char *const resp_input_keys[] = {
     "instructions", "input", "tools", "tool_choice", "prompt", "previous_response_id", "conversation",
 };
 static const struct openai_request_shape resp_shape = {
-    resp_input_keys, sizeof resp_input_keys / sizeof resp_input_keys[0], "input", OPENAI_COUNT_ITEMS,
+    .split = { .input = resp_input_keys, .n_input = sizeof resp_input_keys / sizeof resp_input_keys[0] },
+    .count = 1, /* input */
+    .count_mode = OPENAI_COUNT_ITEMS,
 };
 
 static void resp_free(void *state);
@@ -83,12 +85,12 @@ static enum lt_rc resp_request(const struct lt_parse_in *in, struct lt_generatio
 {
     *state = NULL;
     cJSON *j = in->req && in->req_len ? lt_cj.ParseWithLength(in->req, in->req_len) : NULL;
-    bool obj = openai_is(j, cJSON_Object);
+    bool obj = lt_pj_is(j, cJSON_Object);
     /* A host we do not know is an LLM only if the body says so: a model and
      * an input (a string or a list of items). */
-    const cJSON *input = openai_child(j, "input");
-    if (!in->known_host && !(obj && openai_str(openai_child(j, "model")) &&
-                             (openai_is(input, cJSON_String) || openai_is(input, cJSON_Array)))) {
+    const cJSON *input = lt_pj_child(j, "input");
+    if (!in->known_host && !(obj && lt_pj_str(lt_pj_child(j, "model")) &&
+                             (lt_pj_is(input, cJSON_String) || lt_pj_is(input, cJSON_Array)))) {
         if (j)
             lt_cj.Delete(j);
         return LT_ERR_SKIP;
@@ -123,20 +125,6 @@ static int resp_framing(void *state, const char *content_type, int first)
 }
 
 /* ---- items ------------------------------------------------------------------ */
-
-static void resp_set(struct resp_call *r, char **slot, const char *s)
-{
-    if (!s || !*s || (*slot && strcmp(*slot, s) == 0))
-        return;
-    lt_free(*slot);
-    *slot = lt_openai_dup(s, &r->oom);
-}
-
-static void resp_append(struct resp_call *r, struct lt_buf *b, const char *s)
-{
-    if (s && lt_buf_add(b, s, strlen(s)) != LT_OK && b->oom)
-        r->oom = true;
-}
 
 static void resp_item_clear(struct resp_item *it)
 {
@@ -187,9 +175,9 @@ static struct resp_item *resp_item_at(struct resp_call *r, long long index)
 static struct resp_item *resp_item_of(struct resp_call *r, const cJSON *ev)
 {
     long long idx;
-    if (lt_openai_int(openai_child(ev, "output_index"), &idx))
+    if (lt_pj_int(lt_pj_child(ev, "output_index"), &idx))
         return resp_item_at(r, idx);
-    const char *id = openai_str(openai_child(ev, "item_id"));
+    const char *id = lt_pj_str(lt_pj_child(ev, "item_id"));
     for (int i = 0; id && i < r->n_items; i++)
         if (r->items[i].id && strcmp(r->items[i].id, id) == 0)
             return &r->items[i];
@@ -205,18 +193,18 @@ static bool resp_type_is(const struct resp_item *it, const char *type)
 static void resp_default_type(struct resp_call *r, struct resp_item *it, const char *type)
 {
     if (!it->type)
-        it->type = lt_openai_dup(type, &r->oom);
+        it->type = lt_pj_dup(type, &r->oom);
 }
 
 /* Text of each part of `parts` whose type is `type`, from member `field`. */
 static void resp_parts(struct resp_call *r, struct lt_buf *b, const cJSON *parts, const char *type, const char *field)
 {
-    if (!openai_is(parts, cJSON_Array))
+    if (!lt_pj_is(parts, cJSON_Array))
         return;
     for (const cJSON *p = parts->child; p; p = p->next) {
-        const char *t = openai_str(openai_child(p, "type"));
+        const char *t = lt_pj_str(lt_pj_child(p, "type"));
         if (t && strcmp(t, type) == 0)
-            resp_append(r, b, openai_str(openai_child(p, field)));
+            lt_pj_appends(b, lt_pj_str(lt_pj_child(p, field)), &r->oom);
     }
 }
 
@@ -228,16 +216,16 @@ static void resp_write_item(struct lt_buf *b, const cJSON *item)
     lt_buf_addc(b, '{');
     bool first = true;
     for (const cJSON *c = item->child; c; c = c->next) {
-        if (!c->string || openai_key(c, "encrypted_content"))
+        if (!c->string || lt_pj_key(c, "encrypted_content"))
             continue;
         if (!first)
             lt_buf_addc(b, ',');
         first = false;
         lt_buf_json_strz(b, c->string);
         lt_buf_addc(b, ':');
-        if (openai_key(c, "result") && openai_str(c)) {
+        if (lt_pj_key(c, "result") && lt_pj_str(c)) {
             char note[64];
-            snprintf(note, sizeof note, "[base64 omitted: %zu bytes]", strlen(openai_str(c)));
+            snprintf(note, sizeof note, "[base64 omitted: %zu bytes]", strlen(lt_pj_str(c)));
             lt_buf_json_strz(b, note);
         } else {
             lt_provider_json_write(b, c);
@@ -251,33 +239,33 @@ static void resp_write_item(struct lt_buf *b, const cJSON *item)
 static void resp_item_fill(struct resp_call *r, struct resp_item *it, const cJSON *item)
 {
     resp_item_clear(it);
-    if (!openai_is(item, cJSON_Object))
+    if (!lt_pj_is(item, cJSON_Object))
         return;
-    resp_set(r, &it->type, openai_str(openai_child(item, "type")));
-    resp_set(r, &it->id, openai_str(openai_child(item, "id")));
-    resp_set(r, &it->call_id, openai_str(openai_child(item, "call_id")));
-    resp_set(r, &it->name, openai_str(openai_child(item, "name")));
-    resp_set(r, &it->role, openai_str(openai_child(item, "role")));
+    lt_pj_keep_last(&it->type, lt_pj_str(lt_pj_child(item, "type")), &r->oom);
+    lt_pj_keep_last(&it->id, lt_pj_str(lt_pj_child(item, "id")), &r->oom);
+    lt_pj_keep_last(&it->call_id, lt_pj_str(lt_pj_child(item, "call_id")), &r->oom);
+    lt_pj_keep_last(&it->name, lt_pj_str(lt_pj_child(item, "name")), &r->oom);
+    lt_pj_keep_last(&it->role, lt_pj_str(lt_pj_child(item, "role")), &r->oom);
     if (resp_type_is(it, "message")) {
-        const cJSON *content = openai_child(item, "content");
+        const cJSON *content = lt_pj_child(item, "content");
         resp_parts(r, &it->text, content, "output_text", "text");
         resp_parts(r, &it->refusal, content, "refusal", "refusal");
     } else if (resp_type_is(it, "function_call")) {
-        const cJSON *a = openai_child(item, "arguments");
-        if (openai_str(a))
-            resp_append(r, &it->text, openai_str(a));
-        else if (openai_is(a, cJSON_Object) || openai_is(a, cJSON_Array))
+        const cJSON *a = lt_pj_child(item, "arguments");
+        if (lt_pj_str(a))
+            lt_pj_appends(&it->text, lt_pj_str(a), &r->oom);
+        else if (lt_pj_is(a, cJSON_Object) || lt_pj_is(a, cJSON_Array))
             lt_provider_json_write(&it->text, a); /* servers that send parsed arguments */
     } else if (resp_type_is(it, "custom_tool_call")) {
-        resp_append(r, &it->text, openai_str(openai_child(item, "input")));
+        lt_pj_appends(&it->text, lt_pj_str(lt_pj_child(item, "input")), &r->oom);
     } else if (resp_type_is(it, "reasoning")) {
-        resp_parts(r, &it->summary, openai_child(item, "summary"), "summary_text", "text");
-        resp_parts(r, &it->rcontent, openai_child(item, "content"), "reasoning_text", "text");
+        resp_parts(r, &it->summary, lt_pj_child(item, "summary"), "summary_text", "text");
+        resp_parts(r, &it->rcontent, lt_pj_child(item, "content"), "reasoning_text", "text");
     } else {
         struct lt_buf b;
         lt_buf_init(&b, 0);
         resp_write_item(&b, item);
-        it->json = lt_openai_steal(&b, &r->oom);
+        it->json = lt_pj_steal(&b, &r->oom);
         lt_buf_free(&b);
     }
     if (it->text.oom || it->refusal.oom || it->summary.oom || it->rcontent.oom)
@@ -290,38 +278,38 @@ static void resp_item_fill(struct resp_call *r, struct resp_item *it, const cJSO
  * final event or the whole answer (final true). Later values win. */
 static void resp_response(struct resp_call *r, struct lt_generation *g, const cJSON *resp, bool final)
 {
-    if (!openai_is(resp, cJSON_Object))
+    if (!lt_pj_is(resp, cJSON_Object))
         return;
     const cJSON *output = NULL;
     for (const cJSON *c = resp->child; c; c = c->next) {
-        if (openai_key(c, "id"))
-            resp_set(r, &r->id, openai_str(c));
-        else if (openai_key(c, "model"))
-            resp_set(r, &r->model, openai_str(c)); /* an Azure stream may open with "" */
-        else if (openai_key(c, "status"))
-            resp_set(r, &r->state, openai_str(c));
-        else if (openai_key(c, "service_tier"))
-            resp_set(r, &r->tier, openai_str(c));
-        else if (openai_key(c, "usage") && openai_is(c, cJSON_Object)) {
+        if (lt_pj_key(c, "id"))
+            lt_pj_keep_last(&r->id, lt_pj_str(c), &r->oom);
+        else if (lt_pj_key(c, "model"))
+            lt_pj_keep_last(&r->model, lt_pj_str(c), &r->oom); /* an Azure stream may open with "" */
+        else if (lt_pj_key(c, "status"))
+            lt_pj_keep_last(&r->state, lt_pj_str(c), &r->oom);
+        else if (lt_pj_key(c, "service_tier"))
+            lt_pj_keep_last(&r->tier, lt_pj_str(c), &r->oom);
+        else if (lt_pj_key(c, "usage") && lt_pj_is(c, cJSON_Object)) {
             lt_openai_usage_read(&r->usage, c, true);
             r->has_usage = true;
-        } else if (openai_key(c, "error") && (openai_is(c, cJSON_Object) || openai_is(c, cJSON_String))) {
+        } else if (lt_pj_key(c, "error") && (lt_pj_is(c, cJSON_Object) || lt_pj_is(c, cJSON_String))) {
             if (lt_openai_error_object(g, c))
                 r->error = true;
-        } else if (openai_key(c, "incomplete_details")) {
-            resp_set(r, &r->incomplete, openai_str(openai_child(c, "reason")));
-        } else if (openai_key(c, "output") && !output) {
+        } else if (lt_pj_key(c, "incomplete_details")) {
+            lt_pj_keep_last(&r->incomplete, lt_pj_str(lt_pj_child(c, "reason")), &r->oom);
+        } else if (lt_pj_key(c, "output") && !output) {
             output = c;
         }
     }
     if (!final)
         return;
     r->final = true;
-    if (openai_is(output, cJSON_Array))
+    if (lt_pj_is(output, cJSON_Array))
         r->has_output = true;
     /* The provider's own assembly replaces ours, unless it is empty (a
      * server that streams items but closes with a bare response). */
-    if (!openai_is(output, cJSON_Array) || !output->child)
+    if (!lt_pj_is(output, cJSON_Array) || !output->child)
         return;
     for (int i = 0; i < r->n_items; i++)
         resp_item_clear(&r->items[i]);
@@ -346,10 +334,10 @@ static bool resp_is(const char *type, const char *name)
  * the error, so it never stands in for a message. */
 static void resp_error_event(struct resp_call *r, struct lt_generation *g, const cJSON *ev)
 {
-    const cJSON *err = openai_child(ev, "error");
-    const char *msg = openai_str(openai_child(ev, "message"));
-    const char *code = openai_str(openai_child(ev, "code"));
-    if ((openai_is(err, cJSON_Object) || openai_is(err, cJSON_String)) && lt_openai_error_object(g, err))
+    const cJSON *err = lt_pj_child(ev, "error");
+    const char *msg = lt_pj_str(lt_pj_child(ev, "message"));
+    const char *code = lt_pj_str(lt_pj_child(ev, "code"));
+    if ((lt_pj_is(err, cJSON_Object) || lt_pj_is(err, cJSON_String)) && lt_openai_error_object(g, err))
         ; /* said */
     else if (msg && *msg)
         lt_generation_set_status(g, LT_LEVEL_ERROR, "%s", msg);
@@ -369,70 +357,70 @@ static void resp_event(struct resp_call *r, struct lt_generation *g, const char 
         struct resp_item *it = resp_item_of(r, ev);
         if (it) {
             resp_default_type(r, it, "message");
-            resp_append(r, &it->text, openai_str(openai_child(ev, "delta")));
+            lt_pj_appends(&it->text, lt_pj_str(lt_pj_child(ev, "delta")), &r->oom);
         }
     } else if ((fn || custom) && resp_is(strrchr(type, '.'), ".delta")) {
         struct resp_item *it = resp_item_of(r, ev);
         if (it) {
             resp_default_type(r, it, fn ? "function_call" : "custom_tool_call");
-            resp_append(r, &it->text, openai_str(openai_child(ev, "delta")));
+            lt_pj_appends(&it->text, lt_pj_str(lt_pj_child(ev, "delta")), &r->oom);
         }
     } else if ((fn || custom) && resp_is(strrchr(type, '.'), ".done")) {
         /* the whole value: it replaces the pieces */
         struct resp_item *it = resp_item_of(r, ev);
-        const char *v = openai_str(openai_child(ev, fn ? "arguments" : "input"));
+        const char *v = lt_pj_str(lt_pj_child(ev, fn ? "arguments" : "input"));
         if (it && v) {
             resp_default_type(r, it, fn ? "function_call" : "custom_tool_call");
             lt_buf_reset(&it->text);
-            resp_append(r, &it->text, v);
+            lt_pj_appends(&it->text, v, &r->oom);
             if (!it->name)
-                resp_set(r, &it->name, openai_str(openai_child(ev, "name")));
+                lt_pj_keep_last(&it->name, lt_pj_str(lt_pj_child(ev, "name")), &r->oom);
         }
     } else if (resp_is(type, "response.reasoning_summary_text.delta")) {
         struct resp_item *it = resp_item_of(r, ev);
         if (it) {
             resp_default_type(r, it, "reasoning");
-            resp_append(r, &it->summary, openai_str(openai_child(ev, "delta")));
+            lt_pj_appends(&it->summary, lt_pj_str(lt_pj_child(ev, "delta")), &r->oom);
         }
     } else if (resp_is(type, "response.reasoning_text.delta")) {
         struct resp_item *it = resp_item_of(r, ev);
         if (it) {
             resp_default_type(r, it, "reasoning");
-            resp_append(r, &it->rcontent, openai_str(openai_child(ev, "delta")));
+            lt_pj_appends(&it->rcontent, lt_pj_str(lt_pj_child(ev, "delta")), &r->oom);
         }
     } else if (resp_is(type, "response.refusal.delta")) {
         struct resp_item *it = resp_item_of(r, ev);
         if (it) {
             resp_default_type(r, it, "message");
-            resp_append(r, &it->refusal, openai_str(openai_child(ev, "delta")));
+            lt_pj_appends(&it->refusal, lt_pj_str(lt_pj_child(ev, "delta")), &r->oom);
         }
     } else if (resp_is(type, "response.output_item.added")) {
         /* who the item is; its content comes as deltas, then whole */
         struct resp_item *it = resp_item_of(r, ev);
-        const cJSON *item = openai_child(ev, "item");
-        if (it && openai_is(item, cJSON_Object)) {
+        const cJSON *item = lt_pj_child(ev, "item");
+        if (it && lt_pj_is(item, cJSON_Object)) {
             if (!it->type)
-                resp_set(r, &it->type, openai_str(openai_child(item, "type")));
+                lt_pj_keep_last(&it->type, lt_pj_str(lt_pj_child(item, "type")), &r->oom);
             if (!it->id)
-                resp_set(r, &it->id, openai_str(openai_child(item, "id")));
+                lt_pj_keep_last(&it->id, lt_pj_str(lt_pj_child(item, "id")), &r->oom);
             if (!it->call_id)
-                resp_set(r, &it->call_id, openai_str(openai_child(item, "call_id")));
+                lt_pj_keep_last(&it->call_id, lt_pj_str(lt_pj_child(item, "call_id")), &r->oom);
             if (!it->name)
-                resp_set(r, &it->name, openai_str(openai_child(item, "name")));
+                lt_pj_keep_last(&it->name, lt_pj_str(lt_pj_child(item, "name")), &r->oom);
             if (!it->role)
-                resp_set(r, &it->role, openai_str(openai_child(item, "role")));
+                lt_pj_keep_last(&it->role, lt_pj_str(lt_pj_child(item, "role")), &r->oom);
         }
     } else if (resp_is(type, "response.output_item.done")) {
         struct resp_item *it = resp_item_of(r, ev);
-        const cJSON *item = openai_child(ev, "item");
-        if (it && openai_is(item, cJSON_Object))
+        const cJSON *item = lt_pj_child(ev, "item");
+        if (it && lt_pj_is(item, cJSON_Object))
             resp_item_fill(r, it, item);
     } else if (resp_is(type, "response.completed") || resp_is(type, "response.failed") ||
                resp_is(type, "response.incomplete")) {
-        resp_response(r, g, openai_child(ev, "response"), true);
+        resp_response(r, g, lt_pj_child(ev, "response"), true);
     } else if (resp_is(type, "response.created") || resp_is(type, "response.in_progress") ||
                resp_is(type, "response.queued")) {
-        resp_response(r, g, openai_child(ev, "response"), false);
+        resp_response(r, g, lt_pj_child(ev, "response"), false);
     } else if (resp_is(type, "error") || resp_is(type, "response.error")) {
         resp_error_event(r, g, ev);
     }
@@ -451,17 +439,17 @@ static void resp_frame(void *state, struct lt_generation *g, const struct lt_fra
     struct resp_call *r = state;
     const char *d = f->data;
     size_t n = f->len;
-    if (!lt_openai_frame_data(&d, &n))
+    if (!lt_pj_trim(&d, &n))
         return;
     if (n == 6 && memcmp(d, "[DONE]", 6) == 0)
         return; /* some compatible servers end this stream as chat's */
     r->events++;
     bool error_event = resp_frame_event_is(f, "error");
     cJSON *j = lt_cj.ParseWithLength(d, n);
-    if (openai_is(j, cJSON_Object)) {
+    if (lt_pj_is(j, cJSON_Object)) {
         /* the type in the data is the event; the SSE name says the same
          * where a server sends one */
-        const char *type = openai_str(openai_child(j, "type"));
+        const char *type = lt_pj_str(lt_pj_child(j, "type"));
         char name[LT_SSE_EVENT_MAX + 1];
         if (!type && !resp_frame_event_is(f, "message")) {
             size_t k = f->event_len < LT_SSE_EVENT_MAX ? f->event_len : LT_SSE_EVENT_MAX;
@@ -474,7 +462,7 @@ static void resp_frame(void *state, struct lt_generation *g, const struct lt_fra
         if (type)
             resp_event(r, g, type, j);
     } else if (error_event) {
-        lt_openai_error_text(g, 0, d, n);
+        lt_pj_error_text(g, 0, d, n);
         r->error = true;
     } else {
         r->bad_events++;
@@ -505,20 +493,20 @@ static void resp_whole(struct resp_call *r, const struct lt_parse_end *e, struct
     if (e->http_status >= 400) {
         lt_openai_http_error(g, e->http_status, j, e->body, e->body_len);
         r->error = true;
-    } else if (openai_is(j, cJSON_Object)) {
+    } else if (lt_pj_is(j, cJSON_Object)) {
         resp_response(r, g, j, true);
         resp_status_level(r, g);
         if (!r->error && !r->has_output && !r->state && e->complete)
-            OPENAI_WARN(g, "response has no output (%llu bytes)", e->bytes);
+            LT_PJ_WARN(g, "response has no output (%llu bytes)", e->bytes);
     } else if (e->complete && e->http_status != 0) {
         if (e->body_truncated)
-            OPENAI_WARN(g, "response body passed its cap and was cut (%llu bytes)", e->bytes);
+            LT_PJ_WARN(g, "response body passed its cap and was cut (%llu bytes)", e->bytes);
         else if (e->body_len == 0)
-            OPENAI_WARN(g, "response body is empty (%llu bytes)", e->bytes);
+            LT_PJ_WARN(g, "response body is empty (%llu bytes)", e->bytes);
         else if (j)
-            OPENAI_WARN(g, "response is JSON but not a response object (%llu bytes)", e->bytes);
+            LT_PJ_WARN(g, "response is JSON but not a response object (%llu bytes)", e->bytes);
         else
-            OPENAI_WARN(g, "response is not JSON (%llu bytes)", e->bytes);
+            LT_PJ_WARN(g, "response is not JSON (%llu bytes)", e->bytes);
     }
     if (j)
         lt_cj.Delete(j);
@@ -535,15 +523,15 @@ static void resp_stream_end(struct resp_call *r, const struct lt_parse_end *e, s
     if (!e->complete)
         return; /* the caller reports the transfer error; keep what arrived */
     if (r->bad_events)
-        OPENAI_WARN(g, "%llu of %llu stream events are not JSON (%llu bytes)", r->bad_events, r->events, e->bytes);
+        LT_PJ_WARN(g, "%llu of %llu stream events are not JSON (%llu bytes)", r->bad_events, r->events, e->bytes);
     if (e->frames_skipped)
-        OPENAI_WARN(g, "%llu stream events over the %zu-byte cap were skipped (%llu bytes)", e->frames_skipped,
+        LT_PJ_WARN(g, "%llu stream events over the %zu-byte cap were skipped (%llu bytes)", e->frames_skipped,
                     (size_t)LT_FRAME_CAP, e->bytes);
     if (!r->final && !r->error) {
         if (r->events == 0)
-            OPENAI_WARN(g, "stream holds no events (%llu bytes)", e->bytes);
+            LT_PJ_WARN(g, "stream holds no events (%llu bytes)", e->bytes);
         else
-            OPENAI_WARN(g, "stream ended without response.completed (%llu bytes)", e->bytes);
+            LT_PJ_WARN(g, "stream ended without response.completed (%llu bytes)", e->bytes);
     }
 }
 
@@ -631,8 +619,8 @@ static char *resp_join(struct resp_call *r, const struct lt_buf *(*pick)(const s
     char *s = NULL;
     if (all.truncated)
         r->oom = true;
-    else if (all.len && !(s = lt_generation_strdup_utf8(all.data, all.len)))
-        r->oom = true;
+    else if (all.len)
+        s = lt_pj_text(&all, &r->oom);
     lt_buf_free(&all);
     return s;
 }
@@ -655,15 +643,15 @@ static void resp_assemble(struct resp_call *r, struct lt_generation *g)
     resp_sort(r);
     g->response_model = r->model;
     r->model = NULL;
-    lt_openai_pick_model(g, r->deployment, &r->oom);
+    lt_pj_pick_model(g, r->deployment, &r->oom);
     if (r->id && !(g->response_id = lt_strdup(r->id)))
         r->oom = true;
     if (r->state && !(g->finish_reason = lt_strdup(r->state)))
         r->oom = true;
-    lt_openai_meta(g, "response_id", r->id, &r->oom);
-    lt_openai_meta(g, "service_tier", r->tier, &r->oom);
-    lt_openai_meta(g, "incomplete_reason", r->incomplete, &r->oom);
-    lt_openai_meta(g, "azure_deployment", lt_openai_azure_deployment(g, r->deployment, r->azure), &r->oom);
+    lt_pj_meta(g, "response_id", r->id, &r->oom);
+    lt_pj_meta(g, "service_tier", r->tier, &r->oom);
+    lt_pj_meta(g, "incomplete_reason", r->incomplete, &r->oom);
+    lt_pj_meta(g, "azure_deployment", lt_openai_azure_deployment(g, r->deployment, r->azure), &r->oom);
 
     /* output_json first: the tool calls below take the items' strings */
     if (r->n_items) {
@@ -676,7 +664,7 @@ static void resp_assemble(struct resp_call *r, struct lt_generation *g)
             resp_item_json(&out, &r->items[i]);
         }
         lt_buf_addc(&out, ']');
-        g->output_json = lt_openai_steal(&out, &r->oom);
+        g->output_json = lt_pj_steal(&out, &r->oom);
         lt_buf_free(&out);
     }
     g->output_text = resp_join(r, resp_pick_text);
@@ -696,8 +684,7 @@ static void resp_assemble(struct resp_call *r, struct lt_generation *g)
             tc->id = it->call_id; /* the id a function_call_output answers */
             tc->name = it->name;
             it->call_id = it->name = NULL;
-            if (!(tc->arguments = lt_generation_strdup_utf8(it->text.data ? it->text.data : "", it->text.len)))
-                r->oom = true;
+            tc->arguments = lt_pj_text(&it->text, &r->oom);
         }
     }
     if (r->has_usage)
