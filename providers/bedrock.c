@@ -325,11 +325,11 @@ static void bedrock_usage(struct bedrock_call *b, const cJSON *u)
         return;
     struct bedrock_usage *x = &b->usage;
     memset(x, 0, sizeof *x); /* the last report wins */
-    x->has_in = lt_pj_int(lt_json_get(u, "inputTokens"), &x->in);
-    x->has_out = lt_pj_int(lt_json_get(u, "outputTokens"), &x->out);
-    x->has_total = lt_pj_int(lt_json_get(u, "totalTokens"), &x->total);
-    x->has_read = lt_pj_int(lt_json_get(u, "cacheReadInputTokens"), &x->read);
-    x->has_write = lt_pj_int(lt_json_get(u, "cacheWriteInputTokens"), &x->write);
+    x->has_in = lt_pj_count(lt_json_get(u, "inputTokens"), &x->in);
+    x->has_out = lt_pj_count(lt_json_get(u, "outputTokens"), &x->out);
+    x->has_total = lt_pj_count(lt_json_get(u, "totalTokens"), &x->total);
+    x->has_read = lt_pj_count(lt_json_get(u, "cacheReadInputTokens"), &x->read);
+    x->has_write = lt_pj_count(lt_json_get(u, "cacheWriteInputTokens"), &x->write);
     b->has_usage = true;
 }
 

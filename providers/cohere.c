@@ -220,7 +220,7 @@ static void cohere_citation(struct cohere_call *o, const cJSON *c)
 
 static void cohere_count(struct cohere_call *o, enum cohere_count k, const cJSON *v)
 {
-    if (lt_pj_int(v, &o->v[k]))
+    if (lt_pj_count(v, &o->v[k]))
         o->has |= 1u << k;
 }
 

@@ -423,7 +423,7 @@ static void gemini_candidate(struct gemini_call *o, const cJSON *el)
 static void gemini_count(struct gemini_call *o, enum gemini_count k, const cJSON *v)
 {
     long long n;
-    if (lt_pj_int(v, &n) && n >= 0) { /* a negative count is no count */
+    if (lt_pj_count(v, &n)) { /* a negative count is no count */
         o->count[k] = n;
         o->has |= 1u << k;
     }
@@ -583,9 +583,9 @@ static void gemini_frame(void *state, struct lt_generation *g, const struct lt_f
     } else if (error_event) {
         char q[LT_PJ_QUOTE + 1];
         if (lt_pj_quote(q, d, n))
-            lt_generation_set_status(g, LT_LEVEL_ERROR, "HTTP 0: %s", q);
+            lt_generation_set_status(g, LT_LEVEL_ERROR, "error event in the response stream: %s", q);
         else
-            lt_generation_set_status(g, LT_LEVEL_ERROR, "HTTP 0");
+            lt_generation_set_status(g, LT_LEVEL_ERROR, "error event in the response stream");
         o->error = true;
     } else {
         o->bad_docs++;
