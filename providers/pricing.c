@@ -52,6 +52,16 @@ extern const unsigned char lt_pricing_index_end[] __attribute__((weak, visibilit
 /* Product of all {n,m} bounds in one pattern: glibc's regcomp expands
  * repetitions, so (a{99}){99} would cost seconds and megabytes. */
 #define PR_REPEAT_MAX 256
+/* Beyond these a pattern is refused: glibc's regcomp computes epsilon
+ * closures whose cost grows fast with nested and stacked repetition, and
+ * no price table needs more (the shipped one: depth 3, 6 quantifiers, 11
+ * alternatives). */
+#define PR_DEPTH_MAX 8
+#define PR_QUANTS_MAX 32
+#define PR_ALTS_MAX 64
+/* ... and the repetition product times the pattern's length: what regcomp may build from a long
+ * group repeated (its epsilon closures grow with the square of that). */
+#define PR_EXPAND_MAX 8192
 /* A user file larger than this is not a price table. */
 #define PR_FILE_MAX ((size_t)16 << 20)
 #define PR_ROWS_MAX 20000
@@ -93,6 +103,7 @@ struct pr_s {
 
 struct pr_rx {
     regex_t re;
+    locale_t loc;       /* compiled (and so run) in this locale */
     struct pr_rx *next; /* every compiled regex of the table, for regfree */
 };
 
@@ -163,8 +174,9 @@ struct pr_row {
     size_t tn;
     struct pr_tiers *tiers; /* read (user rows: at load) */
     const char *bad;        /* why this row prices nothing (static text), or NULL */
-    struct pr_rx *rx;       /* the model regex, compiled at the first candidate name */
-    bool rx_tried;
+    struct pr_rx *rx;       /* the model regex for ASCII names ("C"), compiled at the first candidate */
+    struct pr_rx *rx8;      /* ... for other names (C.UTF-8), at the first such candidate */
+    bool rx_tried, rx8_tried;
     bool icase;
     const char *ere;        /* the translated pattern (arena, or the embedded index) */
     struct pr_pf pf;
@@ -198,9 +210,14 @@ static pthread_mutex_t pricing_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_once_t pricing_once = PTHREAD_ONCE_INIT;
 static struct lt_pricing *pricing_table;
 static bool pricing_loaded;
-/* The "C" locale for number text: the host's LC_NUMERIC may want a comma.
- * Made once (pricing_once), never freed. */
-static locale_t pricing_c;
+/* The locales the regexes and number texts use, whatever the host's: "C"
+ * (made at pricing_once), and C.UTF-8 for model names with bytes >= 0x80
+ * (made at the first such name, pricing_u8_once: it costs ~130 k
+ * instructions): PostgreSQL matches characters of a UTF-8 database, where
+ * '.' is one character. For ASCII names and usage keys both match alike.
+ * Never freed. */
+static locale_t pricing_c, pricing_u8;
+static pthread_once_t pricing_u8_once = PTHREAD_ONCE_INIT;
 /* glibc's functions, found once (pricing_once), read-only after. */
 static struct {
     int (*regcomp)(regex_t *re, const char *pattern, int flags);
@@ -555,7 +572,8 @@ static bool pr_translate(const char *s, size_t n, bool js, char *out, size_t cap
 {
     size_t o = 0, i = 0;
     unsigned long reps = 1;
-    bool atom = false; /* something a quantifier may follow */
+    int depth = 0, quants = 0, alts = 0;
+    bool atom = false; /* something a quantifier may follow (never another quantifier) */
 #define PR_EMIT(str)                                    \
     do {                                                \
         size_t l_ = strlen(str);                        \
@@ -684,17 +702,20 @@ static bool pr_translate(const char *s, size_t n, bool js, char *out, size_t cap
             } else {
                 i++;
             }
+            if (++depth > PR_DEPTH_MAX)
+                return false;
             PR_EMITC('(');
             atom = false;
             continue;
         }
         if (c == '*' || c == '+' || c == '?') {
-            if (!atom)
+            if (!atom || ++quants > PR_QUANTS_MAX)
                 return false;
             PR_EMITC((char)c);
             i++;
             if (i < n && s[i] == '?')
                 i++; /* lazy */
+            atom = false;
             continue;
         }
         if (c == '{') {
@@ -714,17 +735,18 @@ static bool pr_translate(const char *s, size_t n, bool js, char *out, size_t cap
                     hi = lo;
             }
             if (digits && j < n && s[j] == '}' && (!comma || !hdig || hi >= lo)) {
-                if (!atom)
+                if (!atom || ++quants > PR_QUANTS_MAX)
                     return false;
                 unsigned long bound = comma && !hdig ? lo + 1 : hi;
                 reps *= bound ? bound : 1;
-                if (reps > PR_REPEAT_MAX || lo > PR_REPEAT_MAX)
+                if (reps > PR_REPEAT_MAX || lo > PR_REPEAT_MAX || reps * n > PR_EXPAND_MAX)
                     return false;
                 for (size_t k = i; k <= j; k++)
                     PR_EMITC(s[k]);
                 i = j + 1;
                 if (i < n && s[i] == '?')
                     i++;
+                atom = false;
                 continue;
             }
             if (!js)
@@ -734,11 +756,13 @@ static bool pr_translate(const char *s, size_t n, bool js, char *out, size_t cap
             atom = true;
             continue;
         }
+        if (c == ')' && --depth < 0)
+            return false;
+        if (c == '|' && ++alts > PR_ALTS_MAX)
+            return false;
         PR_EMITC((char)c);
         i++;
         atom = c != '|' && c != '^';
-        if (c == ')')
-            atom = true;
     }
     out[o] = '\0';
     return true;
@@ -746,12 +770,40 @@ static bool pr_translate(const char *s, size_t n, bool js, char *out, size_t cap
 #undef PR_EMITC
 }
 
-static struct pr_rx *pr_compile(struct lt_pricing *p, const char *ere, bool icase)
+static void pricing_u8_init(void)
+{
+    pricing_u8 = pr_libc.newlocale(LC_ALL_MASK, "C.UTF-8", (locale_t)0);
+    if (!pricing_u8)
+        pricing_u8 = pricing_c; /* no C.UTF-8 in this glibc: bytes, as for ASCII */
+}
+
+static locale_t pr_rx_locale(bool u8)
+{
+    if (!u8)
+        return pricing_c;
+    pthread_once(&pricing_u8_once, pricing_u8_init);
+    return pricing_u8;
+}
+
+/* regexec in the locale rx was compiled in. */
+static bool pr_rx_match(const struct pr_rx *rx, const char *s)
+{
+    locale_t old = pr_libc.uselocale(rx->loc);
+    bool m = pr_libc.regexec(&rx->re, s, 0, NULL, 0) == 0;
+    pr_libc.uselocale(old);
+    return m;
+}
+
+static struct pr_rx *pr_compile(struct lt_pricing *p, const char *ere, bool icase, bool u8)
 {
     struct pr_rx *rx = lt_malloc(sizeof *rx);
     if (!rx)
         return NULL;
-    if (pr_libc.regcomp(&rx->re, ere, REG_EXTENDED | REG_NOSUB | (icase ? REG_ICASE : 0)) != 0) {
+    rx->loc = pr_rx_locale(u8);
+    locale_t old = pr_libc.uselocale(rx->loc);
+    int e = pr_libc.regcomp(&rx->re, ere, REG_EXTENDED | REG_NOSUB | (icase ? REG_ICASE : 0));
+    pr_libc.uselocale(old);
+    if (e != 0) {
         lt_free(rx);
         return NULL;
     }
@@ -1268,24 +1320,71 @@ static void pr_pf_build(struct lt_pricing *p, struct pr_row *r, struct pf_set *p
     }
 }
 
-/* Does name (lower: its ASCII-lower-cased copy) pass row r's prefilter? */
-static bool pr_pf_pass(const struct pr_row *r, const char *name, const char *lower, size_t n)
+/* Length of the valid UTF-8 character at s (n bytes left), 0 if none. */
+static size_t pf_u8len(const unsigned char *s, size_t n)
+{
+    size_t l = s[0] < 0x80 ? 1 : s[0] >= 0xC2 && s[0] < 0xE0 ? 2 : s[0] >= 0xE0 && s[0] < 0xF0 ? 3
+             : s[0] >= 0xF0 && s[0] < 0xF5 ? 4 : 0;
+    if (l == 0 || l > n)
+        return 0;
+    for (size_t i = 1; i < l; i++)
+        if ((s[i] & 0xC0) != 0x80)
+            return 0;
+    if ((l == 3 && s[0] == 0xE0 && s[1] < 0xA0) || (l == 3 && s[0] == 0xED && s[1] >= 0xA0) ||
+        (l == 4 && s[0] == 0xF0 && s[1] < 0x90) || (l == 4 && s[0] == 0xF4 && s[1] >= 0x90))
+        return 0; /* overlong, surrogate, beyond U+10FFFF */
+    return l;
+}
+
+/* Does a (wildcards included) match name x (valid UTF-8, n bytes) from
+ * byte k, a wildcard standing for one character? *end: where it ends. */
+static bool pf_at_u8(const char *a, size_t an, const char *x, size_t n, size_t k, size_t *end)
+{
+    for (size_t i = 0; i < an; i++) {
+        if (a[i] == PF_WILD) {
+            size_t l = k < n ? pf_u8len((const unsigned char *)x + k, n - k) : 0;
+            if (!l)
+                return false;
+            k += l;
+        } else if (k >= n || x[k] != a[i]) {
+            return false;
+        } else {
+            k++;
+        }
+    }
+    *end = k;
+    return true;
+}
+
+/* Does name (lower: its ASCII-lower-cased copy) pass row r's prefilter?
+ * The regexes run in C.UTF-8, where a wildcard is one character: for a
+ * name with bytes >= 0x80 (ascii false; u8: valid UTF-8) wildcards
+ * consume whole characters; an ASCII literal never matches inside a
+ * multibyte one. Under REG_ICASE four characters fold to ASCII letters
+ * (U+0130, U+0131, U+017F, U+212A: fold), and invalid UTF-8 is read as
+ * the regex engine pleases: then the regex alone decides. */
+static bool pr_pf_pass(const struct pr_row *r, const char *name, const char *lower, size_t n, bool ascii, bool u8,
+                       bool fold)
 {
     const char *x = r->pf.icase ? lower : name;
     const unsigned char *b = r->pf.blob;
-    if (r->pf.mode == PR_PF_ANY)
+    if (r->pf.mode == PR_PF_ANY || (!ascii && (!u8 || (r->pf.icase && fold))))
         return true;
     for (int i = 0; i < r->pf.n; i++) {
-        size_t l = *b++;
+        size_t l = *b++, end;
         const char *a = (const char *)b;
         b += l;
         if (r->pf.mode == PR_PF_EQUALS) {
-            if (l == n && pf_at(a, l, x, 0))
+            if (ascii ? l == n && pf_at(a, l, x, 0) : pf_at_u8(a, l, x, n, 0, &end) && end == n)
                 return true;
         } else {
-            for (size_t k = 0; k + l <= n; k++)
-                if (pf_at(a, l, x, k))
+            for (size_t k = 0; k < n || (k == 0 && l == 0); k++) {
+                if (ascii ? k + l <= n && pf_at(a, l, x, k)
+                          : ((unsigned char)x[k] & 0xC0) != 0x80 && pf_at_u8(a, l, x, n, k, &end))
                     return true;
+                if (ascii && k + l >= n)
+                    break;
+            }
         }
     }
     return false;
@@ -1483,7 +1582,7 @@ static const char *pr_cond_read(struct lt_pricing *p, struct lt_jscan *s, struct
     char *ere = lt_malloc(PR_ERE_MAX);
     bool icase = !case_sensitive;
     bool ok = ere && pr_translate(pattern.p, pattern.n, true, ere, PR_ERE_MAX, &icase);
-    cd->rx = ok ? pr_compile(p, ere, !case_sensitive) : NULL;
+    cd->rx = ok ? pr_compile(p, ere, !case_sensitive, false) : NULL; /* usage keys are ASCII */
     lt_free(ere);
     if (!cd->rx)
         return "a usageDetailPattern llmtap cannot run exactly as JavaScript would";
@@ -1903,7 +2002,7 @@ static enum lt_rc pr_read(struct lt_pricing *p, const char *text, size_t len, bo
         if (!bad && user) {
             /* the regex must compile now: a user row that cannot match is an error to say */
             struct pr_row *r = &(*rows)[*n];
-            r->rx = pr_compile(p, r->ere, r->icase);
+            r->rx = pr_compile(p, r->ere, r->icase, false);
             r->rx_tried = true;
             if (!r->rx)
                 bad = "a matchPattern llmtap cannot run exactly as PostgreSQL would";
@@ -1981,8 +2080,8 @@ static enum lt_rc pr_put32(struct lt_buf *b, uint32_t v)
 }
 
 /* Rows from the embedded index: no parsing, no analysis. */
-static enum lt_rc pr_read_index(const unsigned char *ix, size_t n, const char *json, size_t jlen, struct pr_row **rows,
-                                int *nrows)
+static enum lt_rc pr_read_index(const unsigned char *ix, size_t n, const char *json, size_t jlen, int before,
+                                struct pr_row **rows, int *nrows)
 {
     if (n < PR_IDX_HEAD * 4 || pr_u32(ix) != PR_IDX_MAGIC || pr_u32(ix + 4) != PR_IDX_VERSION ||
         pr_u32(ix + 8) != jlen)
@@ -1992,15 +2091,16 @@ static enum lt_rc pr_read_index(const unsigned char *ix, size_t n, const char *j
         sl == 0 || ix[so + sl - 1] != '\0')
         return LT_ERR_INVALID;
     const char *st = (const char *)ix + so;
-    struct pr_row *r = lt_calloc(nr + 1, sizeof *r);
-    if (!r)
+    /* the table's own row array: `before` user rows, then these */
+    struct pr_row *all = lt_calloc((size_t)before + nr + 1, sizeof *all), *r = all + before;
+    if (!all)
         return LT_ERR_NOMEM;
     for (uint32_t i = 0; i < nr; i++) {
         const unsigned char *w = ix + PR_IDX_HEAD * 4 + (size_t)i * PR_IDX_ROW * 4;
         uint32_t no = pr_u32(w), nl = pr_u32(w + 4), eo = pr_u32(w + 8), to = pr_u32(w + 12), tl = pr_u32(w + 16);
         uint32_t fl = pr_u32(w + 20), pn = pr_u32(w + 24), po = pr_u32(w + 28);
         if (no >= sl || nl >= sl - no || eo >= sl || to > jlen || tl > jlen - to || po > sl || pn > PF_N) {
-            lt_free(r);
+            lt_free(all);
             return LT_ERR_INVALID;
         }
         r[i].name.p = st + no;
@@ -2017,13 +2117,13 @@ static enum lt_rc pr_read_index(const unsigned char *ix, size_t n, const char *j
         r[i].pf_ready = true;
         for (uint32_t k = 0, at = po; k < pn; k++) {
             if (at >= sl || ix[so + at] > sl - at - 1) {
-                lt_free(r);
+                lt_free(all);
                 return LT_ERR_INVALID;
             }
             at += 1u + ix[so + at];
         }
     }
-    *rows = r;
+    *rows = all;
     *nrows = (int)nr;
     return LT_OK;
 }
@@ -2131,7 +2231,7 @@ enum lt_rc lt_pricing_new(const char *shipped, size_t shipped_len, const char *u
     size_t ixn = 0;
     const unsigned char *ix = embedded ? lt_pricing_shipped_index(&ixn) : NULL;
     if (rc == LT_OK && ix) {
-        rc = pr_read_index(ix, ixn, shipped, shipped_len, &srows, &ns);
+        rc = pr_read_index(ix, ixn, shipped, shipped_len, nu, &p->rows, &ns);
         if (rc == LT_ERR_INVALID) {
             lt_log("the embedded price index does not fit the embedded table: reading the table");
             rc = LT_OK;
@@ -2144,10 +2244,12 @@ enum lt_rc lt_pricing_new(const char *shipped, size_t shipped_len, const char *u
         if (rc == LT_ERR_INVALID && why && whyn)
             snprintf(why, whyn, "shipped table: %s", swhy);
     }
-    if (rc == LT_OK) {
+    if (rc == LT_OK && !p->rows) {
         p->rows = lt_malloc(sizeof *p->rows * (size_t)(nu + ns + 1));
         if (!p->rows)
             rc = LT_ERR_NOMEM;
+        else
+            memcpy(p->rows + nu, srows, sizeof *srows * (size_t)ns);
     }
     if (rc == LT_OK) {
         /* modelMatch.ts: the project's own models first, newest startDate
@@ -2164,7 +2266,6 @@ enum lt_rc lt_pricing_new(const char *shipped, size_t shipped_len, const char *u
             }
             p->rows[j] = urows[i];
         }
-        memcpy(p->rows + nu, srows, sizeof *srows * (size_t)ns);
         p->n_user = nu;
         p->n_rows = nu + ns;
         for (int i = nu; i < p->n_rows; i++)
@@ -2221,15 +2322,17 @@ static void pr_say(struct pr_row *r, const char *why)
     lt_log("price row %.*s: %s; its models get no cost", (int)(r->name.n > 100 ? 100 : r->name.n), r->name.p, why);
 }
 
-static bool pr_row_matches(struct lt_pricing *p, struct pr_row *r, const char *name)
+static bool pr_row_matches(struct lt_pricing *p, struct pr_row *r, const char *name, bool ascii)
 {
-    if (!r->rx_tried) {
-        r->rx_tried = true;
-        r->rx = r->ere ? pr_compile(p, r->ere, r->icase) : NULL;
-        if (!r->rx)
+    struct pr_rx **rx = ascii ? &r->rx : &r->rx8;
+    bool *tried = ascii ? &r->rx_tried : &r->rx8_tried;
+    if (!*tried) {
+        *tried = true;
+        *rx = r->ere ? pr_compile(p, r->ere, r->icase, !ascii) : NULL;
+        if (!*rx)
             pr_say(r, "matchPattern does not compile");
     }
-    return r->rx && pr_libc.regexec(&r->rx->re, name, 0, NULL, 0) == 0;
+    return *rx && pr_rx_match(*rx, name);
 }
 
 /* Prefilters for the rows that have none yet (user rows; every row of a
@@ -2273,12 +2376,17 @@ static int pr_find(struct lt_pricing *p, const char *name)
         lower[i] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
     }
     lower[n] = '\0';
+    bool u8 = true;
+    for (size_t i = 0, l; !ascii && u8 && i < n; i += l)
+        u8 = (l = pf_u8len((const unsigned char *)name + i, n - i)) != 0;
+    bool fold = !ascii && (strstr(name, "\xC4\xB0") || strstr(name, "\xC4\xB1") || strstr(name, "\xC5\xBF") ||
+                           strstr(name, "\xE2\x84\xAA"));
     int found = -1, matches = 0;
     for (int i = 0; i < p->n_rows && (found < 0 || !p->rows[i].user); i++) {
         struct pr_row *r = &p->rows[i];
-        if (r->off || !r->ere || (ascii && !pr_pf_pass(r, name, lower, n)))
+        if (r->off || !r->ere || !pr_pf_pass(r, name, lower, n, ascii, u8, fold))
             continue;
-        if (!pr_row_matches(p, r, name))
+        if (!pr_row_matches(p, r, name, ascii))
             continue;
         if (r->user) {
             found = i;
@@ -2404,7 +2512,7 @@ static bool pr_key_matches(struct pr_cond *cd, const char *key, size_t kn)
     for (int i = 0; i < cd->n_memo; i++)
         if (!strcmp(cd->memo[i].key, key))
             return cd->memo[i].hit;
-    bool hit = pr_libc.regexec(&cd->rx->re, key, 0, NULL, 0) == 0;
+    bool hit = pr_rx_match(cd->rx, key);
     if (cd->n_memo < PR_MEMO && kn < LT_USAGE_KEY_MAX) {
         memcpy(cd->memo[cd->n_memo].key, key, kn + 1);
         cd->memo[cd->n_memo++].hit = hit;
@@ -2643,6 +2751,7 @@ static void pricing_init_once(void)
     if (pr_libc.regcomp && pr_libc.regexec && pr_libc.regfree && pr_libc.newlocale && pr_libc.uselocale &&
         pr_libc.strtod_l)
         pricing_c = pr_libc.newlocale(LC_ALL_MASK, "C", (locale_t)0);
+
     if (!pricing_c)
         lt_log("libc's regex or locale functions not found: no cost is computed");
     pthread_atfork(pricing_atfork_prepare, pricing_atfork_parent, pricing_atfork_child);

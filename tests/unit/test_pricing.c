@@ -15,6 +15,7 @@
  *                            this with Langfuse's algorithm in Python)
  */
 #include <dirent.h>
+#include <locale.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -502,6 +503,24 @@ static void pricing_should_match_provider_prefixes_and_case(void)
     for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
         CHECKF(cost_of(p, ok[i].name, &u, NULL, &c), "%s: no cost", ok[i].name);
         CHECKF(!strcmp(c.model, ok[i].row), "%s: row %s, want %s", ok[i].name, c.model, ok[i].row);
+    }
+    /* whatever the host's locale: regexes run in C.UTF-8, where '.' is one
+     * character (as in Langfuse's UTF-8 database), and a name with bytes
+     * >= 0x80 still finds its row */
+    setlocale(LC_ALL, "C");
+    static const struct { const char *name, *row; } wide[] = {
+        { "gpt-4\xC3\xA9" "1", "gpt-4.1" },              /* é for the '.' */
+        { "gpt-5\xE2\x80\xA2" "4-mini", "gpt-5.4-mini" }, /* • for the '.' */
+        { "claude-3-haiku-20240307", "claude-3-haiku-20240307" },
+        { "ft:gpt-3\xC3\xA9" "5-turbo-1106:\xC3\xA9quipe::x", "ft:gpt-3.5-turbo-1106" },
+        { "ft:gpt-3\xC3" "5-turbo-1106:acme::x", NULL }, /* invalid UTF-8: the regexes decide */
+        { "claude-3-haiku-20240307-\xC5\xBF", NULL },
+        { "gpt-4o-mini-2024-07-18\xC3\xA9", NULL },
+    };
+    for (size_t i = 0; i < sizeof wide / sizeof wide[0]; i++) {
+        bool ok = cost_of(p, wide[i].name, &u, NULL, &c);
+        CHECKF(ok == (wide[i].row != NULL) && (!ok || !strcmp(c.model, wide[i].row)), "%s: %s", wide[i].name,
+               ok ? c.model : "no cost");
     }
     static const char *const none[] = {
         "azure/gpt-4o", "gpt-4o ", " gpt-4o", "gpt-4ox", "openai/openai/gpt-4o", "gpt-4-12345-vision-preview",
