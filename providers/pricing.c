@@ -384,44 +384,6 @@ static size_t pr_fmt_digits(const char *d, size_t k, int e, char *out)
     return o;
 }
 
-/* The shortest text (15 to 17 significant digits) that reads back as v,
- * written as JavaScript's String(v) would write it. */
-static size_t pr_fmt_double(double v, char out[LT_PRICING_NUM_MAX])
-{
-    if (!isfinite(v) || v == 0) {
-        memcpy(out, "0", 2);
-        return 1;
-    }
-    char t[48];
-    bool neg = v < 0;
-    double a = neg ? -v : v;
-    locale_t old = pr_libc.uselocale(pricing_c);
-    for (int prec = 14; prec <= 16; prec++) {
-        snprintf(t, sizeof t, "%.*e", prec, a);
-        if (prec == 16 || pr_libc.strtod_l(t, NULL, pricing_c) == a)
-            break;
-    }
-    pr_libc.uselocale(old);
-    /* t = d.ddddde±xx */
-    char d[24];
-    size_t k = 0;
-    const char *q = t;
-    for (; *q && *q != 'e'; q++)
-        if (*q >= '0' && *q <= '9' && k < sizeof d)
-            d[k++] = *q;
-    int x = 0;
-    if (*q == 'e') {
-        bool neg = q[1] == '-';
-        for (q += 2; *q >= '0' && *q <= '9'; q++)
-            x = x * 10 + (*q - '0');
-        x = neg ? -x : x;
-    }
-    size_t o = 0;
-    if (neg)
-        out[o++] = '-';
-    return o + pr_fmt_digits(d, k, x - (int)k + 1, out + o);
-}
-
 #ifdef __SIZEOF_INT128__
 typedef unsigned __int128 pr_u128;
 #else
@@ -471,6 +433,65 @@ static double pr_dec_double(pr_u128 m, int e)
     memcpy(s, d, k);
     snprintf(s + k, sizeof s - k, "e%d", e);
     return pr_libc.strtod_l(s, NULL, pricing_c);
+}
+
+/* The shortest text of 15 to 17 significant digits that reads back as v,
+ * written as JavaScript's String(v) would write it. One snprintf of the 17
+ * correctly rounded digits; their roundings to 15 and 16 digits are tried
+ * first, each checked exactly (pr_dec_double). */
+static size_t pr_fmt_double(double v, char out[LT_PRICING_NUM_MAX])
+{
+    if (!isfinite(v) || v == 0) {
+        memcpy(out, "0", 2);
+        return 1;
+    }
+    char t[48];
+    bool neg = v < 0;
+    double a = neg ? -v : v;
+    locale_t old = pr_libc.uselocale(pricing_c);
+    snprintf(t, sizeof t, "%.16e", a);
+    pr_libc.uselocale(old);
+    /* t = d.dddddddddddddddde±xx */
+    char d[24];
+    size_t k = 0;
+    const char *q = t;
+    for (; *q && *q != 'e'; q++)
+        if (*q >= '0' && *q <= '9' && k < sizeof d)
+            d[k++] = *q;
+    int x = 0;
+    if (*q == 'e') {
+        bool xneg = q[1] == '-';
+        for (q += 2; *q >= '0' && *q <= '9'; q++)
+            x = x * 10 + (*q - '0');
+        x = xneg ? -x : x;
+    }
+    size_t o = 0;
+    if (neg)
+        out[o++] = '-';
+    for (size_t want = 15; want < k; want++) {
+        char r[24];
+        int rx = x;
+        memcpy(r, d, want);
+        bool up = d[want] >= '5';
+        for (size_t i = want; up && i-- > 0;) {
+            if (r[i] == '9') {
+                r[i] = '0';
+            } else {
+                r[i]++;
+                up = false;
+            }
+        }
+        if (up) { /* 99..9 rounded up: 10..0, one more power of ten */
+            r[0] = '1';
+            rx++;
+        }
+        uint64_t m = 0;
+        for (size_t i = 0; i < want; i++)
+            m = m * 10 + (uint64_t)(r[i] - '0');
+        if (pr_dec_double(m, rx - (int)want + 1) == a)
+            return o + pr_fmt_digits(r, want, rx - (int)want + 1, out + o);
+    }
+    return o + pr_fmt_digits(d, k, x - (int)k + 1, out + o);
 }
 
 /* price × units as the server computes it: the Decimal product (exact, then
