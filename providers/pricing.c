@@ -3,9 +3,11 @@
  * Owns the price tables (the embedded prices.json, the LLMTAP_PRICES rows),
  * their compiled regexes and the per-model-name match cache. Knows model
  * names, usage keys and prices; nothing of curl or of export. Nothing runs
- * at load time: the first cost (on the background thread) indexes the
- * embedded text; a row's tiers are read and its regex compiled when a model
- * name first needs them. The algorithm is Langfuse's, read (not copied) from
+ * at load time: the first cost (on the background thread) reads the rows
+ * from the index built at compile time (lt_pricing_index); a row's tiers
+ * are read and its regex compiled when a model name first needs them; a
+ * model name's row is remembered. The algorithm is Langfuse's, read (not
+ * copied) from
  * langfuse/langfuse @ 62751446149b702b419a9292ddfc2280cdf74b8c:
  *   packages/shared/src/server/ingestion/modelMatch.ts   which row a name picks
  *   packages/shared/src/server/pricing-tiers/matcher.ts  which tier applies
@@ -59,8 +61,8 @@ extern const unsigned char lt_pricing_index_end[] __attribute__((weak, visibilit
 #define PR_DEPTH_MAX 8
 #define PR_QUANTS_MAX 32
 #define PR_ALTS_MAX 64
-/* ... and the repetition product times the pattern's length: what regcomp may build from a long
- * group repeated (its epsilon closures grow with the square of that). */
+/* ... and the repetition product times the pattern's length: what regcomp
+ * may build from a long group repeated (closures grow with its square). */
 #define PR_EXPAND_MAX 8192
 /* A user file larger than this is not a price table. */
 #define PR_FILE_MAX ((size_t)16 << 20)
@@ -847,7 +849,7 @@ static struct pr_rx *pr_compile(struct lt_pricing *p, const char *ere, bool icas
  * set (they make the node "nothing known"), and names with such bytes skip
  * the prefilter, so this value is free. */
 #define PF_WILD ((char)0x80)
-#define PF_DEPTH 24
+#define PF_DEPTH (PR_DEPTH_MAX + 2)
 #define PF_POOL (PF_DEPTH * 6 + 8)
 
 struct pf_set {
@@ -1990,7 +1992,8 @@ static enum lt_rc pr_read(struct lt_pricing *p, const char *text, size_t len, bo
     }
     if (!found) {
         if (why && whyn)
-            snprintf(why, whyn, "%s", s.bad ? "not valid JSON" : "neither a JSON array of rows nor an object with a \"models\" array");
+            snprintf(why, whyn, "%s",
+                     s.bad ? "not valid JSON" : "neither a JSON array of rows nor an object with a \"models\" array");
         return LT_ERR_INVALID;
     }
     int row = 0;
@@ -2020,14 +2023,9 @@ static enum lt_rc pr_read(struct lt_pricing *p, const char *text, size_t len, bo
         }
         if (!bad && !pr_row_pattern(p, &(*rows)[*n]))
             bad = "a matchPattern llmtap cannot run exactly as PostgreSQL would";
-        if (!bad && user) {
-            /* the regex must compile now: a user row that cannot match is an error to say */
-            struct pr_row *r = &(*rows)[*n];
-            r->rx = pr_compile(p, r->ere, r->icase, false);
-            r->rx_tried = true;
-            if (!r->rx)
-                bad = "a matchPattern llmtap cannot run exactly as PostgreSQL would";
-        }
+        /* the regex itself is compiled when a name first needs it (a translated
+         * pattern that glibc still refuses, such as [z-a], is refused by
+         * JavaScript and PostgreSQL too, and is said then) */
         if (bad) {
             if (s.bad || !user) {
                 if (why && whyn)
@@ -2269,7 +2267,7 @@ enum lt_rc lt_pricing_new(const char *shipped, size_t shipped_len, const char *u
         p->rows = lt_malloc(sizeof *p->rows * (size_t)(nu + ns + 1));
         if (!p->rows)
             rc = LT_ERR_NOMEM;
-        else
+        else if (ns)
             memcpy(p->rows + nu, srows, sizeof *srows * (size_t)ns);
     }
     if (rc == LT_OK) {

@@ -54,8 +54,11 @@ struct lt_pricing; /* a loaded table: rows, compiled regexes, per-model-name cac
  * the shipped table is used alone). model: the model name as exported
  * (langfuse.observation.model.name). true with *out filled when the model has
  * a price row and at least one usage key of g has a price; false otherwise
- * (out->n is then 0). Never allocates after the first call for a given model
- * name except for the first look at a row (its tiers, its regex). */
+ * (out->n is then 0). Allocates the first time it sees a model name or
+ * reads a row (its tiers, its regex), not after (but for a model parameter
+ * written with JSON escapes or as a number, decoded into a small buffer).
+ * The user file is read at the first call only: later values of user_path
+ * are not looked at. */
 bool lt_pricing_cost(const char *user_path, const char *model, const struct lt_generation *g,
                      struct lt_pricing_cost *out);
 
