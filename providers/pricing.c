@@ -2693,6 +2693,10 @@ bool lt_pricing_compute(struct lt_pricing *p, const char *model, const struct lt
         double t = 0;
         for (int i = 0; i < out->n; i++)
             t += out->item[i].usd;
+        if (!isfinite(t)) {
+            out->n = 0;
+            return false; /* absurd prices: no cost rather than "inf" */
+        }
         struct lt_pricing_item *it = &out->item[out->n++];
         it->key = "total";
         it->usd = t;

@@ -11,6 +11,7 @@
  * item, JSON the scanner accepts) and, with bit 6, the same bit for bit on
  * a fresh table (the cold path) as on the table that has seen the other
  * names (the cached path). Abort on any difference. */
+#include <float.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -82,7 +83,7 @@ static void fuzz_check(const struct lt_pricing_cost *c, const char *name)
     int totals = 0;
     for (int i = 0; i < c->n; i++) {
         const struct lt_pricing_item *it = &c->item[i];
-        if (!(it->usd >= 0) || it->usd > 1e300 || strtod(it->text, NULL) != it->usd)
+        if (!(it->usd >= 0) || it->usd > DBL_MAX || strtod(it->text, NULL) != it->usd)
             fuzz_fail("an amount is negative, not finite or its text reads back differently", name);
         if (!strcmp(it->key, "total")) {
             totals++;

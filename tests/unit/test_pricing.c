@@ -628,6 +628,18 @@ static void pricing_should_multiply_as_decimal_js_does(void)
     CHECK(cost_of(p, "c", &u, NULL, &c));
     CHECK_STR(c.item[0].text, "1.5e-7"); /* as JavaScript writes it */
     lt_pricing_free(p);
+    /* amounts beyond a double: no cost rather than "inf" */
+    p = with_user("[{\"modelName\":\"h\",\"matchPattern\":\"^h$\",\"inputPrice\":1e306,\"outputPrice\":1e306}]", why,
+                  sizeof why);
+    struct usage h = { 0 };
+    put(&h, "input", 100);
+    CHECK(cost_of(p, "h", &h, NULL, &c));
+    CHECK_STR(c.total_text, "1e+308");
+    put(&h, "output", 100);
+    CHECK(!cost_of(p, "h", &h, NULL, &c) && c.n == 0); /* the total overflows */
+    put(&h, "input", 1000);
+    CHECK(!cost_of(p, "h", &h, NULL, &c) && c.n == 0); /* an item overflows */
+    lt_pricing_free(p);
 }
 
 /* ------------------------------------------------------------ user rows */
