@@ -47,15 +47,23 @@ DIR_asan    := build/asan
 DIR_tsan    := build/tsan
 
 LIB_SRC   := $(sort $(wildcard shim/*.c providers/*.c))
+# The price table (providers/prices.json, from scripts/build-prices) and its
+# index (build/prices.idx: rows, translated patterns, prefilters, made by the
+# library's own code at build time) are embedded by providers/prices.S with
+# .incbin: read-only, no relocations, nothing parsed until a cost is needed.
+PRICES_JSON := providers/prices.json
+PRICES_IDX  := build/prices.idx
+PRICES_DEFS  = -DLT_PRICES_JSON='"$(ROOT)/$(PRICES_JSON)"' -DLT_PRICES_INDEX='"$(ROOT)/$(PRICES_IDX)"'
+PRICES_TOOL_SRC := scripts/prices-index.c providers/pricing.c providers/jscan.c shim/buf.c shim/mem.c shim/log.c
 LIB_NOHOOK := $(filter-out shim/hooks.c shim/dlhook.c,$(LIB_SRC))
 HDRS      := $(wildcard shim/*.h providers/*.h tests/lib/*.h)
 UNIT_SRC  := $(sort $(wildcard tests/unit/test_*.c))
 FUZZ_SRC  := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 TESTLIB   := tests/lib/tap.c
 
-objs = $(patsubst %.c,$(DIR_$(1))/obj/%.o,$(LIB_SRC))
+objs = $(patsubst %.c,$(DIR_$(1))/obj/%.o,$(LIB_SRC)) $(DIR_$(1))/obj/providers/prices.o
 # Objects without the interposing hooks: unit tests link these directly.
-core_objs = $(patsubst %.c,$(DIR_$(1))/obj/%.o,$(LIB_NOHOOK))
+core_objs = $(patsubst %.c,$(DIR_$(1))/obj/%.o,$(LIB_NOHOOK)) $(DIR_$(1))/obj/providers/prices.o
 units = $(patsubst tests/unit/%.c,$(DIR_$(1))/tests/%,$(UNIT_SRC)) \
         $(patsubst tests/fuzz/fuzz_%.c,$(DIR_$(1))/tests/test_fuzz_%,$(FUZZ_SRC))
 
@@ -72,6 +80,11 @@ $(DIR_$(1))/obj/shim/dlhook.o: shim/dlhook.c $(HDRS) Makefile
 	$$(call say,CC,$$@)
 	$(Q)mkdir -p $$(dir $$@)
 	$(Q)$(CC) $(BASE) $(HOOKOPT) $(HOOK_$(1)) -c $$< -o $$@
+
+$(DIR_$(1))/obj/providers/prices.o: providers/prices.S $(PRICES_JSON) $(PRICES_IDX) Makefile
+	$$(call say,AS,$$@)
+	$(Q)mkdir -p $$(dir $$@)
+	$(Q)$(CC) -c $(PRICES_DEFS) $$< -o $$@
 
 $(DIR_$(1))/obj/%.o: %.c $(HDRS) Makefile
 	$$(call say,CC,$$@)
@@ -102,6 +115,15 @@ comma := ,
 $(eval $(call variant,release))
 $(eval $(call variant,asan))
 $(eval $(call variant,tsan))
+
+build/prices-index: $(PRICES_TOOL_SRC) $(HDRS) Makefile
+	$(call say,CC,$@)
+	$(Q)mkdir -p build
+	$(Q)$(CC) $(BASE) -O2 -o $@ $(PRICES_TOOL_SRC) -pthread
+
+$(PRICES_IDX): build/prices-index $(PRICES_JSON)
+	$(call say,INDEX,$@)
+	$(Q)build/prices-index $(PRICES_JSON) $@
 
 build/llmtap-show: scripts/show.c
 	$(call say,CC,$@)
@@ -137,10 +159,11 @@ build/bench/bench_parse: tests/bench/bench_parse.c $(TESTLIB) $(call core_objs,r
 # libFuzzer builds (clang): every core source plus one target.
 FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
                -fno-sanitize-recover=all -DLLMTAP_VERSION='"$(VERSION)"' -DLLMTAP_ROOT='"$(ROOT)"'
-build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(LIB_NOHOOK) $(HDRS)
+build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(LIB_NOHOOK) $(HDRS) providers/prices.S $(PRICES_JSON) $(PRICES_IDX)
 	$(call say,CLANG,$@)
 	$(Q)mkdir -p build/fuzz
-	$(Q)clang $(FUZZ_CFLAGS) -o $@ $< $(LIB_NOHOOK) -lbsd -ldl -pthread
+	$(Q)clang $(FUZZ_CFLAGS) $(PRICES_DEFS) -o $@ $< $(LIB_NOHOOK) \
+	    providers/prices.S -lbsd -ldl -pthread
 
 # FUZZ_SECONDS per target (default 300); corpus seeded from the fixtures.
 fuzz: deps $(patsubst tests/fuzz/fuzz_%.c,build/fuzz/fuzz_%,$(FUZZ_SRC))

@@ -58,6 +58,8 @@ struct span {
     int64_t first_token_ns; /* completion_start_time; 0 = none */
     bool has_cost;
     double cost;
+    char *cost_json;      /* the cost_details object read (JSON text), "" if none */
+    char *price;          /* llmtap.price.model (+ " / " tier), "" if absent */
     long long pid;        /* -1 = unknown */
     long seq;             /* order of appearance in the input */
     /* tree */
@@ -314,13 +316,31 @@ static void add_span(const cJSON *sp, const cJSON *res_attrs)
     if ((s = attr_str(attrs, "langfuse.observation.completion_start_time")) != NULL)
         x->first_token_ns = parse_iso(s);
 
-    if (attr_num(attrs, "llmtap.cost", &num)) {
+    /* Cost: what Langfuse would store when it is sent there, else llmtap's
+     * own cost_details (per usage key), else a bare total (gen_ai.usage.cost;
+     * llmtap.cost from older versions). */
+    x->cost_json = dup_or_empty(NULL);
+    if ((s = attr_str(attrs, "langfuse.observation.cost_details")) != NULL && cost_from_details(s, &num)) {
         x->has_cost = true;
         x->cost = num;
-    } else if ((s = attr_str(attrs, "langfuse.observation.cost_details")) != NULL &&
-               cost_from_details(s, &num)) {
+        free(x->cost_json);
+        x->cost_json = xstrdup(s);
+    } else if ((s = attr_str(attrs, "llmtap.cost_details")) != NULL && cost_from_details(s, &num)) {
         x->has_cost = true;
         x->cost = num;
+        free(x->cost_json);
+        x->cost_json = xstrdup(s);
+    } else if (attr_num(attrs, "gen_ai.usage.cost", &num) || attr_num(attrs, "llmtap.cost", &num)) {
+        x->has_cost = true;
+        x->cost = num;
+    }
+    if ((s = attr_str(attrs, "llmtap.price.model")) != NULL) {
+        const char *tier = attr_str(attrs, "llmtap.price.tier");
+        size_t n = strlen(s) + (tier ? strlen(tier) + 4 : 0) + 1;
+        x->price = xrealloc(NULL, n);
+        snprintf(x->price, n, "%s%s%s", s, tier ? " / " : "", tier ? tier : "");
+    } else {
+        x->price = dup_or_empty(NULL);
     }
 
     x->exe = dup_or_empty(attr_str(attrs, "langfuse.observation.metadata.exe"));
@@ -667,6 +687,10 @@ static void put_ms(FILE *f, double ms)
 static void put_cost(FILE *f, double c)
 {
     char b[64];
+    if (c > 0 && c < 0.0000005) {
+        fputs("<$0.000001", f);
+        return;
+    }
     snprintf(b, sizeof b, "%.6f", c);
     char *e = b + strlen(b) - 1;
     while (e > b && *e == '0' && e[-1] != '.')
@@ -900,6 +924,15 @@ static cJSON *span_json(long i, int depth)
     cJSON_Delete(u);
     if (s->has_cost)
         cJSON_AddNumberToObject(o, "cost", s->cost);
+    if (s->cost_json[0]) {
+        cJSON *cd = cJSON_Parse(s->cost_json);
+        if (cJSON_IsObject(cd))
+            cJSON_AddItemToObject(o, "cost_details", cd);
+        else
+            cJSON_Delete(cd);
+    }
+    if (s->price[0])
+        cJSON_AddStringToObject(o, "price", s->price);
     if (is_generation(s) && s->start_ns && s->end_ns)
         cJSON_AddNumberToObject(o, "latency_ms", (double)(s->end_ns - s->start_ns) / 1e6);
     if (s->first_token_ns && s->start_ns)
@@ -997,6 +1030,7 @@ static void usage(FILE *f)
             "  --last       only the most recently started trace\n"
             "  --json       JSON instead of text: {\"traces\":[{trace_id, name, ...,\n"
             "               roots:[{span_id, name, type, model, usage, cost,\n"
+            "               cost_details, price,\n"
             "               latency_ms, ttft_ms, level, status_message, children}]}]}\n"
             "  -h, --help   this text\n"
             "  --version    print the version\n"
@@ -1129,6 +1163,8 @@ int main(int argc, char **argv)
         free(s->type);
         free(s->model);
         free(s->usage_json);
+        free(s->cost_json);
+        free(s->price);
         free(s->level);
         free(s->message);
         free(s->trace_name);

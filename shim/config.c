@@ -900,6 +900,11 @@ enum lt_rc lt_config_load(struct lt_config *out)
     c->max_field_bytes = (size_t)config_uint("LLMTAP_MAX_FIELD_BYTES", CONFIG_FIELD_MAX, 1024,
                                              LT_BUF_DEFAULT_CAP / 4);
     c->send_cost = config_bool("LLMTAP_SEND_COST", false);
+    /* unset differs from an explicit false: see event.c "Cost" */
+    const char *sc = config_env("LLMTAP_SEND_COST");
+    c->cost_off = sc && (config_ieq(sc, "false") || config_ieq(sc, "0") || config_ieq(sc, "no") ||
+                         config_ieq(sc, "off"));
+    c->prices_path = config_dup(&ok, config_env("LLMTAP_PRICES"));
 
     const char *tid = config_env("LLMTAP_TRACE_ID");
     if (tid) {
@@ -959,6 +964,7 @@ void lt_config_free(struct lt_config *c)
     }
     lt_free(c->ca_file);
     lt_free(c->output_path);
+    lt_free(c->prices_path);
     lt_free(c->trace_id);
     lt_free(c->trace_name);
     lt_free(c->user_id);

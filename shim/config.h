@@ -56,7 +56,9 @@ struct lt_config {
     size_t max_request_bytes;   /* LLMTAP_MAX_REQUEST_BYTES */
     size_t max_response_bytes;  /* LLMTAP_MAX_RESPONSE_BYTES */
     size_t max_field_bytes;     /* LLMTAP_MAX_FIELD_BYTES: cap per exported input/output, default 1 MiB */
-    bool send_cost;             /* LLMTAP_SEND_COST */
+    bool send_cost;             /* LLMTAP_SEND_COST=true: langfuse.observation.cost_details too */
+    bool cost_off;              /* LLMTAP_SEND_COST=false: no attribute Langfuse reads as cost, anywhere */
+    char *prices_path;          /* LLMTAP_PRICES: a price file adding to / replacing shipped rows */
 
     /* Trace attributes, on every span. */
     char *trace_id;             /* LLMTAP_TRACE_ID when valid (32 lower-case hex), else NULL */

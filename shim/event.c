@@ -15,6 +15,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "../providers/pricing.h"
 #include "mem.h"
 
 #ifndef LLMTAP_VERSION
@@ -1073,17 +1074,52 @@ static void ev_span_head(struct ev_w *w, const struct lt_process *proc, const ch
     w->first = true;
 }
 
-/* Cost hook (LLMTAP_SEND_COST, a later issue). When pricing computes a cost
- * for g and cfg->send_cost is set, write langfuse.observation.cost_details
- * here: a JSON string of non-negative USD numbers ({"input":..,"output":..,
- * "total":..}). Off by default because a sent cost overrides Langfuse's own
- * price table and the user's custom prices (DESIGN "Cost"). */
-static void ev_cost_details(struct ev_w *w, const struct lt_config *cfg, const struct lt_generation *g)
+/* Cost (DESIGN "Cost"), computed by providers/pricing.c the way Langfuse
+ * computes it. A cost sent to Langfuse (langfuse.observation.cost_details,
+ * gen_ai.usage.cost, llm.cost.total: OtelIngestionProcessor
+ * extractCostDetails) replaces the server's own price table and the user's
+ * custom prices, so where the span goes decides what carries it:
+ *   Langfuse (keys set, or an endpoint under /api/public/otel): nothing,
+ *     unless LLMTAP_SEND_COST=true: langfuse.observation.cost_details.
+ *   JSONL file and other OTLP backends: llmtap.cost_details (the same JSON
+ *     object under a name Langfuse does not read), llmtap.price.model and
+ *     .tier (the price row and tier applied), gen_ai.usage.cost (total USD,
+ *     the name OpenLIT and others use; the GenAI conventions have none)
+ *     unless LLMTAP_SEND_COST=false (for a collector that forwards to
+ *     Langfuse), langfuse.observation.cost_details with =true. */
+static bool ev_to_langfuse(const struct lt_config *cfg)
 {
-    (void)w;
-    (void)g;
-    if (!cfg->send_cost)
+    return cfg->langfuse_auth ||
+           (cfg->dest == LT_DEST_OTLP_HTTP && cfg->endpoint && strstr(cfg->endpoint, "/api/public/otel"));
+}
+
+static void ev_cost_details(struct ev_w *w, const struct lt_config *cfg, const struct lt_generation *g,
+                            const char *model)
+{
+    bool langfuse = ev_to_langfuse(cfg);
+    struct lt_pricing_cost cost;
+    char json[LT_PRICING_ITEMS_MAX * (LT_USAGE_KEY_MAX + LT_PRICING_NUM_MAX + 4) + 4];
+
+    if ((langfuse && !cfg->send_cost) || !g->has_usage || !model)
         return;
+    if (!lt_pricing_cost(cfg->prices_path, model, g, &cost))
+        return;
+    size_t n = lt_pricing_json(&cost, json, sizeof json);
+    if (n == 0)
+        return;
+    if (cfg->send_cost)
+        ev_attr_str(w, "langfuse.observation.cost_details", NULL, json, n);
+    if (langfuse)
+        return;
+    ev_attr_str(w, "llmtap.cost_details", NULL, json, n);
+    ev_attr_strz(w, "llmtap.price.model", NULL, cost.model);
+    ev_attr_strz(w, "llmtap.price.tier", NULL, cost.tier);
+    if (!cfg->cost_off) {
+        ev_key(w, "gen_ai.usage.cost", NULL);
+        EV_LIT(w, ",\"value\":{\"doubleValue\":");
+        ev_s(w, cost.total_text);
+        EV_LIT(w, "}}");
+    }
 }
 
 static bool ev_meta_has(const struct lt_generation *g, const char *key)
@@ -1231,7 +1267,7 @@ enum lt_rc lt_event_generation(struct lt_buf *out, const struct lt_config *cfg, 
         snprintf(et, sizeof et, "%ld", c->http_status);
         ev_attr_strz(&w, "error.type", NULL, et);
     }
-    ev_cost_details(&w, cfg, g);
+    ev_cost_details(&w, cfg, g, model);
     ev_trace_attrs(&w, cfg, tname);
     ev_s(&w, "]");
 
