@@ -51,7 +51,7 @@ LIB_NOHOOK := $(filter-out shim/hooks.c shim/dlhook.c,$(LIB_SRC))
 HDRS      := $(wildcard shim/*.h providers/*.h tests/lib/*.h)
 UNIT_SRC  := $(sort $(wildcard tests/unit/test_*.c))
 FUZZ_SRC  := $(sort $(wildcard tests/fuzz/fuzz_*.c))
-TESTLIB   := tests/lib/tap.c
+TESTLIB   := $(sort $(wildcard tests/lib/*.c))
 
 objs = $(patsubst %.c,$(DIR_$(1))/obj/%.o,$(LIB_SRC))
 # Objects without the interposing hooks: unit tests link these directly.
