@@ -142,7 +142,7 @@ static void gemini_should_split_parameters_from_input_as_sent(void)
     const char *snake = "{\"contents\":{\"parts\":[{\"text\":\"x\"}]},\"system_instruction\":{\"parts\":[]},"
                         "\"generation_config\":\"odd\",\"tool_config\":{}}";
     struct gen_x y = { GSTREAM "?alt=sse", snake, 200, SSE, "data: " ANSWER("y", ",\"finishReason\":\"STOP\"") "\r\n\r\n",
-                     0, false };
+                       0, false };
     CHECK(gen_run(&y, &g) == LT_OK);
     CHECK(g.stream);
     CHECK_INT(g.n_input_messages, 1);
@@ -344,7 +344,7 @@ static void gemini_should_report_errors_without_secrets(void)
     for (size_t i = 0; i < TAP_N(t); i++) {
         for (size_t step = 0; step < 3; step++) {
             struct gen_x x = { i % 2 || t[i].status == 503 ? GSTREAM "?alt=sse&key=AIzaSyQUERYSECRETQUERYSECRETQUERYSECR" : url, REQ, t[i].status,
-                             t[i].ct, t[i].body, step * 5, false };
+                               t[i].ct, t[i].body, step * 5, false };
             struct lt_generation g;
             CHECK(gen_run(&x, &g) == LT_OK);
             CHECKF(g.level == LT_LEVEL_ERROR, "case %zu", i);

@@ -91,7 +91,7 @@ static void ollama_should_split_parameters_from_input_as_sent(void)
 
     /* a load request: no prompt, nothing counted */
     struct gen_x z = { GEN, "{\"model\":\"m\"}", 200, JSONCT,
-                     "{\"model\":\"m\",\"response\":\"\",\"done\":true,\"done_reason\":\"load\"}", 0, false };
+                       "{\"model\":\"m\",\"response\":\"\",\"done\":true,\"done_reason\":\"load\"}", 0, false };
     CHECK(gen_run(&z, &g) == LT_OK);
     CHECK_INT(g.n_input_messages, 0);
     CHECK(g.level == LT_LEVEL_DEFAULT && g.output_text == NULL);
@@ -220,8 +220,8 @@ static void ollama_should_read_counts_and_durations(void)
         lt_generation_free(&g);
     }
     struct gen_x x = { GEN, "{\"model\":\"m\",\"prompt\":\"p\",\"stream\":false}", 200, JSONCT,
-                     "{\"model\":\"m\",\"response\":\"r\",\"done\":true," "\"total_duration\":1,\"load_duration\":2,"
-                     "\"prompt_eval_duration\":3,\"eval_duration\":4}", 0, false };
+                       "{\"model\":\"m\",\"response\":\"r\",\"done\":true," "\"total_duration\":1,\"load_duration\":2,"
+                       "\"prompt_eval_duration\":3,\"eval_duration\":4}", 0, false };
     struct lt_generation g;
     CHECK(gen_run(&x, &g) == LT_OK);
     CHECK_STR(gen_meta(&g, "load_duration_ns"), "2");

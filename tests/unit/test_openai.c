@@ -20,6 +20,7 @@
 #include "../../providers/provider.h"
 #include "../../shim/json.h"
 #include "../../shim/mem.h"
+#include "../lib/gen.h"
 #include "../lib/tap.h"
 
 #if defined(__SANITIZE_ADDRESS__)
@@ -73,11 +74,6 @@ static bool jis(const cJSON *v, int type)
 static cJSON *jparse(const char *s)
 {
     return s ? lt_cj.ParseWithLength(s, strlen(s)) : NULL;
-}
-
-static bool str_eq(const char *a, const char *b)
-{
-    return (!a && !b) || (a && b && strcmp(a, b) == 0);
 }
 
 /* ---- fixtures ------------------------------------------------------------ */
@@ -262,7 +258,7 @@ static enum lt_rc run(const struct fx *c, enum plan plan, size_t arg, struct lt_
 static void check_same(const struct fx *c, const char *how, const struct lt_generation *a,
                        const struct lt_generation *b)
 {
-#define SAME(f) CHECKF(str_eq(a->f, b->f), "%s %s: " #f " \"%s\" vs \"%s\"", c->name, how, a->f ? a->f : "(null)", \
+#define SAME(f) CHECKF(gen_str_eq(a->f, b->f), "%s %s: " #f " \"%s\" vs \"%s\"", c->name, how, a->f ? a->f : "(null)", \
                        b->f ? b->f : "(null)")
     SAME(provider);
     SAME(operation);
@@ -284,8 +280,8 @@ static void check_same(const struct fx *c, const char *how, const struct lt_gene
            "%s %s: flags or counts", c->name, how);
     CHECKF(a->n_tool_calls == b->n_tool_calls, "%s %s: tool calls", c->name, how);
     for (int i = 0; i < a->n_tool_calls; i++)
-        CHECKF(str_eq(a->tool_calls[i].id, b->tool_calls[i].id) && str_eq(a->tool_calls[i].name, b->tool_calls[i].name) &&
-                   str_eq(a->tool_calls[i].arguments, b->tool_calls[i].arguments),
+        CHECKF(gen_str_eq(a->tool_calls[i].id, b->tool_calls[i].id) && gen_str_eq(a->tool_calls[i].name, b->tool_calls[i].name) &&
+                   gen_str_eq(a->tool_calls[i].arguments, b->tool_calls[i].arguments),
                "%s %s: tool call %d", c->name, how, i);
     CHECKF(a->n_usage == b->n_usage, "%s %s: usage count", c->name, how);
     for (int i = 0; i < a->n_usage; i++)
@@ -293,16 +289,8 @@ static void check_same(const struct fx *c, const char *how, const struct lt_gene
                "%s %s: usage %s", c->name, how, a->usage[i].key);
     CHECKF(a->n_meta == b->n_meta, "%s %s: meta count", c->name, how);
     for (int i = 0; i < a->n_meta; i++)
-        CHECKF(strcmp(a->meta[i].key, b->meta[i].key) == 0 && str_eq(a->meta[i].value, b->meta[i].value),
+        CHECKF(strcmp(a->meta[i].key, b->meta[i].key) == 0 && gen_str_eq(a->meta[i].value, b->meta[i].value),
                "%s %s: meta %s", c->name, how, a->meta[i].key);
-}
-
-static const char *meta_of(const struct lt_generation *g, const char *key)
-{
-    for (int i = 0; i < g->n_meta; i++)
-        if (!strcmp(g->meta[i].key, key))
-            return g->meta[i].value;
-    return NULL;
 }
 
 /* ---- the output_json each API promises ------------------------------------ */
@@ -317,7 +305,7 @@ static void check_chat_shape(const struct fx *c, const struct lt_generation *g, 
         first = o->child;
     }
     CHECKF(jis(first, cJSON_Object), "%s: output message is not an object", n);
-    CHECKF(str_eq(lt_json_str(first, "role"), "assistant"), "%s: output role", n);
+    CHECKF(gen_str_eq(lt_json_str(first, "role"), "assistant"), "%s: output role", n);
     const char *content = lt_json_str(first, "content");
     CHECKF(strcmp(content ? content : "", g->output_text ? g->output_text : "") == 0, "%s: output content", n);
     const cJSON *otc = jget(first, "tool_calls");
@@ -362,11 +350,11 @@ static void check_responses_shape(const struct fx *c, const struct lt_generation
         CHECKF(type, "%s: an output item without a type", n);
         if (!strcmp(type, "message")) {
             for (const cJSON *p = jget(it, "content") ? jget(it, "content")->child : NULL; p; p = p->next)
-                if (str_eq(lt_json_str(p, "type"), "output_text"))
+                if (gen_str_eq(lt_json_str(p, "type"), "output_text"))
                     strncat(text, lt_json_str(p, "text"), sizeof text - strlen(text) - 1);
         } else if (!strcmp(type, "function_call") || !strcmp(type, "custom_tool_call")) {
-            CHECKF(calls < g->n_tool_calls && str_eq(lt_json_str(it, "call_id"), g->tool_calls[calls].id) &&
-                       str_eq(lt_json_str(it, "name"), g->tool_calls[calls].name),
+            CHECKF(calls < g->n_tool_calls && gen_str_eq(lt_json_str(it, "call_id"), g->tool_calls[calls].id) &&
+                       gen_str_eq(lt_json_str(it, "name"), g->tool_calls[calls].name),
                    "%s: output item %d is not tool call %d", n, calls, calls);
             calls++;
         }
@@ -407,14 +395,14 @@ static void check_shape(const struct fx *c, const struct lt_generation *g)
     };
     for (size_t i = 0; i < TAP_N(ops); i++)
         if (api_is(c, ops[i].api))
-            CHECKF(str_eq(g->operation, ops[i].operation) && str_eq(g->obs_type, ops[i].obs_type),
+            CHECKF(gen_str_eq(g->operation, ops[i].operation) && gen_str_eq(g->obs_type, ops[i].obs_type),
                    "%s: operation %s, type %s", n, g->operation, g->obs_type);
     const char *azure = lt_json_str(jget(c->exp, "metadata"), "azure_deployment");
     if (azure)
-        CHECKF(str_eq(meta_of(g, "azure_deployment"), azure), "%s: azure_deployment %s", n,
-               meta_of(g, "azure_deployment") ? meta_of(g, "azure_deployment") : "(null)");
+        CHECKF(gen_str_eq(gen_meta(g, "azure_deployment"), azure), "%s: azure_deployment %s", n,
+               gen_meta(g, "azure_deployment") ? gen_meta(g, "azure_deployment") : "(null)");
     else if (strcmp(c->provider, "azure") != 0)
-        CHECKF(!meta_of(g, "azure_deployment"), "%s: azure_deployment off Azure", n);
+        CHECKF(!gen_meta(g, "azure_deployment"), "%s: azure_deployment off Azure", n);
     if (api_is(c, "openai.embeddings")) {
         CHECKF(!g->output_text && !g->reasoning_text && g->n_tool_calls == 0, "%s: text from embeddings", n);
         /* the answer's vectors are nowhere: not a 40-byte piece of them */
@@ -491,38 +479,6 @@ static void openai_should_shape_the_output_of_every_api(void)
 
 /* ---- inline exchanges ---------------------------------------------------- */
 
-struct xin {
-    const char *url;
-    const char *req;
-    long status;
-    const char *ct;
-    const char *body;
-    size_t body_len; /* 0: strlen */
-    bool incomplete;
-};
-
-static enum lt_rc xrun(const struct xin *x, struct lt_generation *g)
-{
-    struct lt_match m = { 0 };
-    CHECKF(lt_provider_match_url(x->url, &m), "%s: no match", x->url);
-    struct lt_parse_in in = { m.api, m.provider, m.known_host, x->url, x->req, x->req ? strlen(x->req) : 0,
-                              x->status, x->ct };
-    struct lt_parser *p = NULL;
-    memset(g, 0, sizeof *g);
-    enum lt_rc rc = lt_parser_new(&in, &p);
-    if (rc != LT_OK)
-        return rc;
-    size_t n = x->body ? (x->body_len ? x->body_len : strlen(x->body)) : 0;
-    /* three pieces, to cross every internal boundary at least once */
-    size_t a = n / 3, b = 2 * n / 3;
-    lt_parser_feed(p, x->body, a);
-    lt_parser_feed(p, x->body + a, b - a);
-    lt_parser_feed(p, x->body + b, n - b);
-    rc = lt_parser_finish(p, !x->incomplete, g);
-    lt_parser_free(p);
-    return rc;
-}
-
 #define OPENAI "https://api.openai.com/v1/chat/completions"
 #define REQ "{\"model\":\"gpt-4o\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}"
 #define REQ_STREAM "{\"model\":\"gpt-4o\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"stream\":true}"
@@ -546,22 +502,22 @@ static void openai_should_skip_unconfirmed_bodies_on_unknown_hosts(void)
         "{\"model\":\"m\",\"messages\":[]",
     };
     for (size_t i = 0; i < TAP_N(bad); i++) {
-        struct xin x = { url, bad[i], 200, JSONCT, "{}", 0, false };
+        struct gen_x x = { url, bad[i], 200, JSONCT, "{}", GEN_THIRDS, false };
         struct lt_generation g;
-        CHECKF(xrun(&x, &g) == LT_ERR_SKIP, "body %zu not skipped", i);
+        CHECKF(gen_run(&x, &g) == LT_ERR_SKIP, "body %zu not skipped", i);
     }
-    struct xin ok = { url, "{\"model\":\"m\",\"messages\":[]}", 200, JSONCT,
-                      "{\"model\":\"m\",\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":\"x\"}}]}", 0,
-                      false };
+    struct gen_x ok = { url, "{\"model\":\"m\",\"messages\":[]}", 200, JSONCT,
+                        "{\"model\":\"m\",\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":\"x\"}}]}",
+                        GEN_THIRDS, false };
     struct lt_generation g;
-    CHECK(xrun(&ok, &g) == LT_OK);
+    CHECK(gen_run(&ok, &g) == LT_OK);
     CHECK_STR(g.provider, "openai-compatible");
     CHECK_STR(g.output_text, "x");
     lt_generation_free(&g);
     /* a known host needs no confirmation: a body we cannot read still gives
      * a generation from the response */
-    struct xin known = { OPENAI, "garbage", 200, JSONCT, ok.body, 0, false };
-    CHECK(xrun(&known, &g) == LT_OK);
+    struct gen_x known = { OPENAI, "garbage", 200, JSONCT, ok.body, GEN_THIRDS, false };
+    CHECK(gen_run(&known, &g) == LT_OK);
     CHECK(g.request_model == NULL && g.input_json == NULL && g.params_json == NULL);
     CHECK_STR(g.model, "m");
     lt_generation_free(&g);
@@ -582,9 +538,9 @@ static void openai_should_split_parameters_from_input_verbatim(void)
         "\"tool_choice\":{\"type\":\"function\",\"function\":{\"name\":\"f\"}},"
         "\"functions\":[{\"name\":\"g\"}],\"function_call\":\"none\",\"user\":null,\"store\":false,"
         "\"metadata\":{\"k\":\"v\"},\"prediction\":{\"type\":\"content\",\"content\":\"x\"}}";
-    struct xin x = { OPENAI, req, 200, SSE, "data: [DONE]\n\n", 0, false };
+    struct gen_x x = { OPENAI, req, 200, SSE, "data: [DONE]\n\n", GEN_THIRDS, false };
     struct lt_generation g;
-    CHECK(xrun(&x, &g) == LT_OK);
+    CHECK(gen_run(&x, &g) == LT_OK);
     CHECK(g.stream);
     CHECK_STR(g.request_model, "o3-mini");
     CHECK_STR(g.model, "o3-mini");
@@ -604,8 +560,8 @@ static void openai_should_split_parameters_from_input_verbatim(void)
     lt_generation_free(&g);
 
     /* no parameters at all: no params_json */
-    struct xin y = { OPENAI, REQ, 200, JSONCT, "{\"choices\":[]}", 0, false };
-    CHECK(xrun(&y, &g) == LT_OK);
+    struct gen_x y = { OPENAI, REQ, 200, JSONCT, "{\"choices\":[]}", GEN_THIRDS, false };
+    CHECK(gen_run(&y, &g) == LT_OK);
     CHECK(g.params_json == NULL && !g.stream);
     CHECK_STR(g.input_json, "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}");
     lt_generation_free(&g);
@@ -640,11 +596,11 @@ static void openai_should_write_numbers_alike_in_any_locale(void)
     char probe[16];
     snprintf(probe, sizeof probe, "%.1f", 0.5);
     CHECK_STR(probe, "0,5"); /* the locale is really in effect */
-    struct xin x = { OPENAI,
-                     "{\"model\":\"m\",\"messages\":[],\"temperature\":0.7,\"top_p\":1e-7,\"x\":-12.25,\"y\":1.5e300}",
-                     200, JSONCT, "{\"choices\":[]}", 0, false };
+    struct gen_x x = { OPENAI,
+                       "{\"model\":\"m\",\"messages\":[],\"temperature\":0.7,\"top_p\":1e-7,\"x\":-12.25,\"y\":1.5e300}",
+                       200, JSONCT, "{\"choices\":[]}", GEN_THIRDS, false };
     struct lt_generation g;
-    CHECK(xrun(&x, &g) == LT_OK);
+    CHECK(gen_run(&x, &g) == LT_OK);
     CHECK_STR(g.params_json, "{\"temperature\":0.7,\"top_p\":1e-07,\"x\":-12.25,\"y\":1.5e+300}");
     lt_generation_free(&g);
     setlocale(LC_NUMERIC, "C");
@@ -680,9 +636,9 @@ static void openai_should_report_errors_without_secrets(void)
         { 503, JSONCT, "{\"unexpected\":true}", "HTTP 503: {\"unexpected\":true}", NULL },
     };
     for (size_t i = 0; i < TAP_N(t); i++) {
-        struct xin x = { key_url, REQ_STREAM, t[i].status, t[i].ct, t[i].body, 0, false };
+        struct gen_x x = { key_url, REQ_STREAM, t[i].status, t[i].ct, t[i].body, GEN_THIRDS, false };
         struct lt_generation g;
-        CHECK(xrun(&x, &g) == LT_OK);
+        CHECK(gen_run(&x, &g) == LT_OK);
         CHECKF(g.level == LT_LEVEL_ERROR, "case %zu: level %d", i, (int)g.level);
         CHECKF(g.status_message && strstr(g.status_message, t[i].want), "case %zu: status \"%s\"", i,
                g.status_message ? g.status_message : "(null)");
@@ -699,9 +655,9 @@ static void openai_should_report_errors_without_secrets(void)
     memset(body, 'a', sizeof body);
     memcpy(body + 195, "\xE2\x82\xAC\xE2\x82\xAC", 6);
     body[sizeof body - 1] = '\0';
-    struct xin x = { OPENAI, REQ, 500, "text/html", body, 0, false };
+    struct gen_x x = { OPENAI, REQ, 500, "text/html", body, GEN_THIRDS, false };
     struct lt_generation g;
-    CHECK(xrun(&x, &g) == LT_OK);
+    CHECK(gen_run(&x, &g) == LT_OK);
     CHECK(strlen(g.status_message) <= strlen("HTTP 500: ") + 200);
     CHECK(strstr(g.status_message, "aaaa\xE2\x82\xAC") && !strstr(g.status_message, "\xEF\xBF\xBD"));
     lt_generation_free(&g);
@@ -740,9 +696,9 @@ static void openai_should_warn_when_a_response_does_not_parse(void)
           false, LT_LEVEL_DEFAULT, NULL },
     };
     for (size_t i = 0; i < TAP_N(t); i++) {
-        struct xin x = { OPENAI, t[i].req, 200, t[i].ct, t[i].body, 0, t[i].incomplete };
+        struct gen_x x = { OPENAI, t[i].req, 200, t[i].ct, t[i].body, GEN_THIRDS, t[i].incomplete };
         struct lt_generation g;
-        CHECK(xrun(&x, &g) == LT_OK);
+        CHECK(gen_run(&x, &g) == LT_OK);
         CHECKF(g.level == t[i].level, "case %zu: level %d (%s)", i, (int)g.level,
                g.status_message ? g.status_message : "(null)");
         if (t[i].want)
@@ -776,11 +732,11 @@ static void openai_should_read_how_the_body_is_framed(void)
         { REQ_STREAM, "text/event-stream; charset=utf-8", json_body, "j" },
     };
     for (size_t i = 0; i < TAP_N(t); i++) {
-        struct xin x = { OPENAI, t[i].req, 200, t[i].ct, t[i].body, 0, false };
+        struct gen_x x = { OPENAI, t[i].req, 200, t[i].ct, t[i].body, GEN_THIRDS, false };
         struct lt_generation g;
-        CHECK(xrun(&x, &g) == LT_OK);
+        CHECK(gen_run(&x, &g) == LT_OK);
         CHECKF(g.level == LT_LEVEL_DEFAULT, "case %zu: %s", i, g.status_message);
-        CHECKF(str_eq(g.output_text, t[i].text), "case %zu: text %s", i, g.output_text);
+        CHECKF(gen_str_eq(g.output_text, t[i].text), "case %zu: text %s", i, g.output_text);
         CHECK_STR(g.model, "m1");
         lt_generation_free(&g);
     }
@@ -816,32 +772,15 @@ static void openai_should_flag_error_events_in_a_stream(void)
     for (size_t i = 0; i < TAP_N(t); i++) {
         char body[512];
         snprintf(body, sizeof body, "%s%s", pre, t[i].tail);
-        struct xin x = { OPENAI, REQ_STREAM, 200, SSE, body, 0, false };
+        struct gen_x x = { OPENAI, REQ_STREAM, 200, SSE, body, GEN_THIRDS, false };
         struct lt_generation g;
-        CHECK(xrun(&x, &g) == LT_OK);
+        CHECK(gen_run(&x, &g) == LT_OK);
         CHECKF(g.level == LT_LEVEL_ERROR, "case %zu", i);
         CHECKF(g.status_message && strstr(g.status_message, t[i].want), "case %zu: %s", i, g.status_message);
         CHECK_STR(g.output_text, "so far");
         CHECK_STR(g.response_id, "c1");
         lt_generation_free(&g);
     }
-}
-
-static void usage_is(const struct lt_generation *g, const char *spec)
-{
-    /* spec: "key=value,key=value" exactly */
-    char buf[512];
-    snprintf(buf, sizeof buf, "%s", spec);
-    int n = 0;
-    for (char *save, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save), n++) {
-        char *eq = strchr(tok, '=');
-        *eq = '\0';
-        long long v = -1;
-        CHECKF(lt_generation_get_usage(g, tok, &v), "usage %s missing", tok);
-        CHECKF(v == atoll(eq + 1), "usage %s = %lld, want %s", tok, v, eq + 1);
-    }
-    CHECKF(g->n_usage == n, "%d usage keys, want %d", g->n_usage, n);
-    CHECK(g->has_usage == (n > 0));
 }
 
 static void openai_should_read_every_usage_shape(void)
@@ -880,10 +819,10 @@ static void openai_should_read_every_usage_shape(void)
           "input=18,output=73,total=91" },
     };
     for (size_t i = 0; i < TAP_N(t); i++) {
-        struct xin x = { OPENAI, REQ, 200, JSONCT, t[i].body, 0, false };
+        struct gen_x x = { OPENAI, REQ, 200, JSONCT, t[i].body, GEN_THIRDS, false };
         struct lt_generation g;
-        CHECK(xrun(&x, &g) == LT_OK);
-        usage_is(&g, t[i].want);
+        CHECK(gen_run(&x, &g) == LT_OK);
+        gen_usage_is(&g, t[i].want);
         lt_generation_free(&g);
     }
     /* in a stream: usage:null chunks say nothing, the last report wins,
@@ -895,10 +834,10 @@ static void openai_should_read_every_usage_shape(void)
         "\"x_groq\":{\"usage\":{\"prompt_tokens\":7,\"completion_tokens\":7,\"total_tokens\":14}}}\n\n"
         "data: {\"choices\":[],\"usage\":{\"prompt_tokens\":5,\"completion_tokens\":6,\"total_tokens\":11}}\n\n"
         "data: {\"choices\":[],\"usage\":null}\n\ndata: [DONE]\n\n";
-    struct xin x = { OPENAI, REQ_STREAM, 200, SSE, body, 0, false };
+    struct gen_x x = { OPENAI, REQ_STREAM, 200, SSE, body, GEN_THIRDS, false };
     struct lt_generation g;
-    CHECK(xrun(&x, &g) == LT_OK);
-    usage_is(&g, "input=5,output=6,total=11");
+    CHECK(gen_run(&x, &g) == LT_OK);
+    gen_usage_is(&g, "input=5,output=6,total=11");
     lt_generation_free(&g);
 }
 
@@ -906,10 +845,11 @@ static void openai_should_name_the_azure_deployment(void)
 {
     CHECK(lt_json_load() == LT_OK);
     const char *url = "https://res.openai.azure.com/openai/deployments/my-gpt4o/chat/completions?api-version=2024-10-21";
-    struct xin x = { url, "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}", 400, JSONCT,
-                     "{\"error\":{\"code\":\"content_filter\",\"message\":\"The response was filtered\"}}", 0, false };
+    struct gen_x x = { url, "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}", 400, JSONCT,
+                       "{\"error\":{\"code\":\"content_filter\",\"message\":\"The response was filtered\"}}",
+                       GEN_THIRDS, false };
     struct lt_generation g;
-    CHECK(xrun(&x, &g) == LT_OK);
+    CHECK(gen_run(&x, &g) == LT_OK);
     CHECK_STR(g.provider, "azure");
     CHECK_STR(g.model, "my-gpt4o"); /* no model in request or response: the URL's */
     CHECK(g.request_model == NULL);
@@ -934,9 +874,9 @@ static void openai_should_reassemble_tool_calls_without_an_index(void)
         "\"arguments\":{\"y\":2}}}]}}]}\n\n"
         "data: {\"choices\":[{\"delta\":{\"tool_calls\":[{\"id\":\"b2\",\"function\":{\"name\":\"g\"}}]},"
         "\"finish_reason\":\"tool_calls\"}]}\n\ndata: [DONE]\n\n";
-    struct xin x = { OPENAI, REQ_STREAM, 200, SSE, body, 0, false };
+    struct gen_x x = { OPENAI, REQ_STREAM, 200, SSE, body, GEN_THIRDS, false };
     struct lt_generation g;
-    CHECK(xrun(&x, &g) == LT_OK);
+    CHECK(gen_run(&x, &g) == LT_OK);
     CHECK_INT(g.n_tool_calls, 2);
     CHECK_STR(g.tool_calls[0].id, "a1");
     CHECK_STR(g.tool_calls[0].name, "f");
@@ -957,9 +897,9 @@ static void openai_should_read_content_parts_and_refusals(void)
         "{\"model\":\"magistral-medium-2506\",\"choices\":[{\"index\":0,\"finish_reason\":\"stop\",\"message\":"
         "{\"role\":\"assistant\",\"content\":[{\"type\":\"thinking\",\"thinking\":[{\"type\":\"text\",\"text\":\"hmm\"}]},"
         "{\"type\":\"text\",\"text\":\"Answer\"},{\"type\":\"text\",\"text\":\" two\"}]}}]}";
-    struct xin x = { "https://api.mistral.ai/v1/chat/completions", REQ, 200, JSONCT, body, 0, false };
+    struct gen_x x = { "https://api.mistral.ai/v1/chat/completions", REQ, 200, JSONCT, body, GEN_THIRDS, false };
     struct lt_generation g;
-    CHECK(xrun(&x, &g) == LT_OK);
+    CHECK(gen_run(&x, &g) == LT_OK);
     CHECK_STR(g.output_text, "Answer two");
     CHECK_STR(g.reasoning_text, "hmm");
     CHECK_STR(g.output_json, "{\"role\":\"assistant\",\"content\":\"Answer two\",\"reasoning_content\":\"hmm\"}");
@@ -967,8 +907,8 @@ static void openai_should_read_content_parts_and_refusals(void)
 
     const char *refusal = "{\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":null,"
                           "\"refusal\":\"I can't help with that.\"},\"finish_reason\":\"stop\"}]}";
-    struct xin y = { OPENAI, REQ, 200, JSONCT, refusal, 0, false };
-    CHECK(xrun(&y, &g) == LT_OK);
+    struct gen_x y = { OPENAI, REQ, 200, JSONCT, refusal, GEN_THIRDS, false };
+    CHECK(gen_run(&y, &g) == LT_OK);
     CHECK(g.output_text == NULL);
     CHECK_STR(g.output_json, "{\"role\":\"assistant\",\"content\":null,\"refusal\":\"I can't help with that.\"}");
     lt_generation_free(&g);
@@ -1111,16 +1051,16 @@ static void count_parses(void)
 
 /* One input read with the fast path and without: the same rc and the same
  * generation. Returns how many cJSON parses the fast path saved. */
-static int fast_vs_cjson(const struct fx *c, const struct xin *x, enum plan plan, size_t arg, const char *how)
+static int fast_vs_cjson(const struct fx *c, const struct gen_x *x, enum plan plan, size_t arg, const char *how)
 {
     struct lt_generation a, b;
     lt_jscan_set_fastpath(true);
     parse_calls = 0;
-    enum lt_rc ra = c ? run(c, plan, arg, &a) : xrun(x, &a);
+    enum lt_rc ra = c ? run(c, plan, arg, &a) : gen_run(x, &a);
     int fast_parses = parse_calls;
     lt_jscan_set_fastpath(false);
     parse_calls = 0;
-    enum lt_rc rb = c ? run(c, plan, arg, &b) : xrun(x, &b);
+    enum lt_rc rb = c ? run(c, plan, arg, &b) : gen_run(x, &b);
     int slow_parses = parse_calls;
     lt_jscan_set_fastpath(true);
     struct fx named = { 0 };
@@ -1266,11 +1206,11 @@ static void openai_should_read_edge_documents_alike_with_the_fast_path(void)
         char sse[2048], how[64];
         /* the document as one chunk of a stream, twice (keep-first and keep-last) */
         snprintf(sse, sizeof sse, "data: %s\n\ndata: %s\n\ndata: [DONE]\n\n", docs[i], docs[i]);
-        struct xin s = { OPENAI, REQ_STREAM, 200, SSE, sse, 0, false };
+        struct gen_x s = { OPENAI, REQ_STREAM, 200, SSE, sse, GEN_THIRDS, false };
         snprintf(how, sizeof how, "edge document %zu streamed", i);
         fast += fast_vs_cjson(NULL, &s, PLAN_WHOLE, 0, how) > 0;
         /* and as a whole answer */
-        struct xin w = { OPENAI, REQ, 200, JSONCT, docs[i], 0, false };
+        struct gen_x w = { OPENAI, REQ, 200, JSONCT, docs[i], GEN_THIRDS, false };
         snprintf(how, sizeof how, "edge document %zu whole", i);
         fast += fast_vs_cjson(NULL, &w, PLAN_WHOLE, 0, how) > 0;
     }
@@ -1391,9 +1331,9 @@ static void openai_should_confirm_every_api_by_its_body_on_unknown_hosts(void)
         { "http://10.1.2.3/v1/embeddings", "[{\"model\":\"m\",\"input\":\"a\"}]", false },
     };
     for (size_t i = 0; i < TAP_N(t); i++) {
-        struct xin x = { t[i].url, t[i].req, 200, JSONCT, "{}", 0, false };
+        struct gen_x x = { t[i].url, t[i].req, 200, JSONCT, "{}", GEN_THIRDS, false };
         struct lt_generation g;
-        enum lt_rc rc = xrun(&x, &g);
+        enum lt_rc rc = gen_run(&x, &g);
         CHECKF(rc == (t[i].llm ? LT_OK : LT_ERR_SKIP), "case %zu: rc %d", i, (int)rc);
         if (rc == LT_OK)
             CHECK_STR(g.provider, "openai-compatible");
@@ -1445,15 +1385,16 @@ static void openai_should_split_each_api_request_into_input_and_parameters(void)
           "{\"prompt\":\"hi\"}", 1, false },
     };
     for (size_t i = 0; i < TAP_N(t); i++) {
-        struct xin x = { t[i].url, t[i].req, 500, "text/plain", "down", 0, false };
+        struct gen_x x = { t[i].url, t[i].req, 500, "text/plain", "down", GEN_THIRDS, false };
         struct lt_generation g;
-        CHECKF(xrun(&x, &g) == LT_OK, "case %zu", i);
-        CHECKF(str_eq(g.params_json, t[i].params), "case %zu: params %s", i, g.params_json ? g.params_json : "(null)");
-        CHECKF(str_eq(g.input_json, t[i].input), "case %zu: input %s", i, g.input_json ? g.input_json : "(null)");
+        CHECKF(gen_run(&x, &g) == LT_OK, "case %zu", i);
+        CHECKF(gen_str_eq(g.params_json, t[i].params), "case %zu: params %s", i,
+               g.params_json ? g.params_json : "(null)");
+        CHECKF(gen_str_eq(g.input_json, t[i].input), "case %zu: input %s", i, g.input_json ? g.input_json : "(null)");
         CHECKF(g.n_input_messages == t[i].n_input, "case %zu: %d inputs", i, g.n_input_messages);
         CHECKF(g.stream == t[i].stream, "case %zu: stream", i);
         CHECKF(g.request_model && g.model && !strcmp(g.model, g.request_model), "case %zu: model", i);
-        CHECKF(g.level == LT_LEVEL_ERROR && str_eq(g.status_message, "HTTP 500: down"), "case %zu: %s", i,
+        CHECKF(g.level == LT_LEVEL_ERROR && gen_str_eq(g.status_message, "HTTP 500: down"), "case %zu: %s", i,
                g.status_message);
         lt_generation_free(&g);
     }
@@ -1501,9 +1442,9 @@ static void responses_should_assemble_items_from_stream_events(void)
         "{\"type\":\"function_call\",\"id\":\"fc_1\",\"call_id\":\"call_9\",\"name\":\"f\",\"arguments\":\"{\\\"a\\\":1}\"},"
         "{\"type\":\"custom_tool_call\",\"call_id\":null,\"name\":null,\"input\":\"print(1)\"}]";
     for (int incomplete = 0; incomplete < 2; incomplete++) {
-        struct xin x = { RESPONSES, RREQ_STREAM, 200, SSE, body, 0, incomplete };
+        struct gen_x x = { RESPONSES, RREQ_STREAM, 200, SSE, body, GEN_THIRDS, incomplete };
         struct lt_generation g;
-        CHECK(xrun(&x, &g) == LT_OK);
+        CHECK(gen_run(&x, &g) == LT_OK);
         CHECK_STR(g.output_json, want_json);
         CHECK_STR(g.output_text, "Hello \xC3\xA9");
         CHECK_STR(g.reasoning_text, "ThinkAgain");
@@ -1557,14 +1498,14 @@ static void responses_should_prefer_the_completed_response_object(void)
     for (size_t i = 0; i < TAP_N(t); i++) {
         char body[2048];
         snprintf(body, sizeof body, "%s%s", pre, t[i].tail);
-        struct xin x = { RESPONSES, RREQ_STREAM, 200, SSE, body, 0, false };
+        struct gen_x x = { RESPONSES, RREQ_STREAM, 200, SSE, body, GEN_THIRDS, false };
         struct lt_generation g;
-        CHECK(xrun(&x, &g) == LT_OK);
+        CHECK(gen_run(&x, &g) == LT_OK);
         CHECKF(g.level == LT_LEVEL_DEFAULT, "case %zu: %s", i, g.status_message);
-        CHECKF(str_eq(g.output_text, t[i].text), "case %zu: text %s", i, g.output_text);
-        CHECKF(str_eq(g.model, t[i].model), "case %zu: model %s", i, g.model);
+        CHECKF(gen_str_eq(g.output_text, t[i].text), "case %zu: text %s", i, g.output_text);
+        CHECKF(gen_str_eq(g.model, t[i].model), "case %zu: model %s", i, g.model);
         CHECK_STR(g.finish_reason, "completed");
-        usage_is(&g, t[i].usage);
+        gen_usage_is(&g, t[i].usage);
         lt_generation_free(&g);
     }
 }
@@ -1604,15 +1545,15 @@ static void responses_should_set_the_level_from_the_final_status(void)
         { 429, "", LT_LEVEL_ERROR, "HTTP 429", NULL },
     };
     for (size_t i = 0; i < TAP_N(t); i++) {
-        struct xin x = { RESPONSES, RREQ, t[i].status, JSONCT, t[i].body, 0, false };
+        struct gen_x x = { RESPONSES, RREQ, t[i].status, JSONCT, t[i].body, GEN_THIRDS, false };
         struct lt_generation g;
-        CHECK(xrun(&x, &g) == LT_OK);
+        CHECK(gen_run(&x, &g) == LT_OK);
         CHECKF(g.level == t[i].level, "case %zu: level %d (%s)", i, (int)g.level, g.status_message);
         if (t[i].want)
             CHECKF(g.status_message && strstr(g.status_message, t[i].want), "case %zu: status %s", i, g.status_message);
         else
             CHECKF(!g.status_message, "case %zu: status %s", i, g.status_message);
-        CHECKF(str_eq(g.finish_reason, t[i].finish), "case %zu: finish %s", i, g.finish_reason);
+        CHECKF(gen_str_eq(g.finish_reason, t[i].finish), "case %zu: finish %s", i, g.finish_reason);
         CHECK_STR(g.model, "gpt-4.1");
         CHECK(g.input_json != NULL);
         lt_generation_free(&g);
@@ -1648,22 +1589,22 @@ static void responses_should_set_the_level_from_the_final_status(void)
     for (size_t i = 0; i < TAP_N(s); i++) {
         char body[2048];
         snprintf(body, sizeof body, "%s%s", pre, s[i].tail);
-        struct xin x = { RESPONSES, RREQ_STREAM, 200, SSE, body, 0, false };
+        struct gen_x x = { RESPONSES, RREQ_STREAM, 200, SSE, body, GEN_THIRDS, false };
         struct lt_generation g;
-        CHECK(xrun(&x, &g) == LT_OK);
+        CHECK(gen_run(&x, &g) == LT_OK);
         CHECKF(g.level == s[i].level, "stream case %zu: level %d (%s)", i, (int)g.level, g.status_message);
         if (s[i].want)
             CHECKF(g.status_message && strstr(g.status_message, s[i].want), "stream case %zu: %s", i, g.status_message);
         else
-            CHECKF(!g.status_message && str_eq(meta_of(&g, "incomplete_reason"), "max_output_tokens"),
+            CHECKF(!g.status_message && gen_str_eq(gen_meta(&g, "incomplete_reason"), "max_output_tokens"),
                    "stream case %zu: %s", i, g.status_message);
         CHECK_STR(g.output_text, "so far");
         CHECK_STR(g.response_id, "r");
         lt_generation_free(&g);
     }
-    struct xin none = { RESPONSES, RREQ_STREAM, 200, SSE, ": keep-alive\n\n", 0, false };
+    struct gen_x none = { RESPONSES, RREQ_STREAM, 200, SSE, ": keep-alive\n\n", GEN_THIRDS, false };
     struct lt_generation g;
-    CHECK(xrun(&none, &g) == LT_OK);
+    CHECK(gen_run(&none, &g) == LT_OK);
     CHECK(g.level == LT_LEVEL_WARNING && strstr(g.status_message, "stream holds no events"));
     lt_generation_free(&g);
     CHECK_INT(lt_mem_live_bytes(), 0);
@@ -1688,9 +1629,9 @@ static void responses_should_leave_opaque_payloads_out(void)
              "{\"id\":\"m\",\"type\":\"message\",\"role\":\"assistant\",\"content\":[{\"type\":\"output_text\","
              "\"text\":\"Here\",\"annotations\":[{\"type\":\"url_citation\",\"url\":\"https://x\"}]}]}]}",
              b64);
-    struct xin x = { RESPONSES, RREQ, 200, JSONCT, body, 0, false };
+    struct gen_x x = { RESPONSES, RREQ, 200, JSONCT, body, GEN_THIRDS, false };
     struct lt_generation g;
-    CHECK(xrun(&x, &g) == LT_OK);
+    CHECK(gen_run(&x, &g) == LT_OK);
     CHECK(!strstr(g.output_json, "gAAAA") && !strstr(g.output_json, "AAAAAAAAAAAAAAAA"));
     CHECK_STR(g.output_json,
               "[{\"type\":\"reasoning\",\"id\":\"rs_1\",\"summary\":[],\"content\":[{\"type\":\"reasoning_text\","
@@ -1717,15 +1658,15 @@ static void completions_should_read_text_only_where_it_belongs(void)
     /* chat never reads a choice's `text`; completions never a message */
     const char *mixed = "{\"model\":\"m\",\"choices\":[{\"index\":0,\"text\":\"T\",\"message\":{\"role\":\"assistant\","
                         "\"content\":\"C\"},\"finish_reason\":\"stop\"}]}";
-    struct xin chat = { OPENAI, REQ, 200, JSONCT, mixed, 0, false };
+    struct gen_x chat = { OPENAI, REQ, 200, JSONCT, mixed, GEN_THIRDS, false };
     struct lt_generation g;
-    CHECK(xrun(&chat, &g) == LT_OK);
+    CHECK(gen_run(&chat, &g) == LT_OK);
     CHECK_STR(g.output_text, "C");
     CHECK_STR(g.operation, "chat");
     lt_generation_free(&g);
     const char *creq = "{\"model\":\"m\",\"prompt\":\"p\"}";
-    struct xin text = { COMPLETIONS, creq, 200, JSONCT, mixed, 0, false };
-    CHECK(xrun(&text, &g) == LT_OK);
+    struct gen_x text = { COMPLETIONS, creq, 200, JSONCT, mixed, GEN_THIRDS, false };
+    CHECK(gen_run(&text, &g) == LT_OK);
     CHECK_STR(g.output_text, "T");
     CHECK_STR(g.output_json, "\"T\"");
     CHECK_STR(g.operation, "text_completion");
@@ -1741,14 +1682,14 @@ static void completions_should_read_text_only_where_it_belongs(void)
         "data: {\"id\":\"cmpl-1\",\"choices\":[],\"usage\":{\"prompt_tokens\":2,\"completion_tokens\":3,"
         "\"total_tokens\":5,\"completion_tokens_details\":{\"reasoning_tokens\":0}}}\n\n"
         "data: [DONE]\n\n";
-    struct xin s = { COMPLETIONS, "{\"model\":\"m\",\"prompt\":\"p\",\"n\":2,\"stream\":true}", 200, SSE, stream, 0,
-                     false };
-    CHECK(xrun(&s, &g) == LT_OK);
+    struct gen_x s = { COMPLETIONS, "{\"model\":\"m\",\"prompt\":\"p\",\"n\":2,\"stream\":true}", 200, SSE, stream,
+                       GEN_THIRDS, false };
+    CHECK(gen_run(&s, &g) == LT_OK);
     CHECK_STR(g.output_text, "A1A2");
     CHECK_STR(g.output_json, "[\"A1A2\",\"B1\"]");
     CHECK_STR(g.finish_reason, "length");
     CHECK_STR(g.model, "gpt-3.5-turbo-instruct");
-    usage_is(&g, "input=2,output=3,output_reasoning_tokens=0,total=5");
+    gen_usage_is(&g, "input=2,output=3,output_reasoning_tokens=0,total=5");
     CHECK(g.level == LT_LEVEL_DEFAULT);
     lt_generation_free(&g);
 
@@ -1760,16 +1701,16 @@ static void completions_should_read_text_only_where_it_belongs(void)
         { "{\"object\":\"list\"}", "response has no choices" },
     };
     for (size_t i = 0; i < TAP_N(w); i++) {
-        struct xin x = { COMPLETIONS, creq, 200, JSONCT, w[i].body, 0, false };
-        CHECK(xrun(&x, &g) == LT_OK);
+        struct gen_x x = { COMPLETIONS, creq, 200, JSONCT, w[i].body, GEN_THIRDS, false };
+        CHECK(gen_run(&x, &g) == LT_OK);
         CHECKF(g.level == LT_LEVEL_WARNING && strstr(g.status_message, w[i].want), "case %zu: %s", i,
                g.status_message);
         lt_generation_free(&g);
     }
-    struct xin e = { COMPLETIONS, creq, 429, JSONCT,
-                     "{\"error\":{\"message\":\"Rate limit reached for gpt-3.5-turbo-instruct\",\"type\":\"requests\"}}",
-                     0, false };
-    CHECK(xrun(&e, &g) == LT_OK);
+    struct gen_x e = { COMPLETIONS, creq, 429, JSONCT,
+                       "{\"error\":{\"message\":\"Rate limit reached for gpt-3.5-turbo-instruct\",\"type\":\"requests\"}}",
+                       GEN_THIRDS, false };
+    CHECK(gen_run(&e, &g) == LT_OK);
     CHECK(g.level == LT_LEVEL_ERROR && strstr(g.status_message, "Rate limit reached"));
     lt_generation_free(&g);
     CHECK_INT(lt_mem_live_bytes(), 0);
@@ -1802,11 +1743,11 @@ static void embeddings_should_count_vectors_without_copying_them(void)
     size_t n;
     char *body = embeddings_body(64, 512, &n);
     const char *req = "{\"model\":\"text-embedding-3-small\",\"input\":[\"a\",\"b\"]}";
-    struct xin x = { EMBEDDINGS, req, 200, JSONCT, body, n, false };
+    struct gen_x x = { EMBEDDINGS, req, 200, JSONCT, body, GEN_THIRDS, false, n };
     struct lt_generation g;
     parse_largest = 0;
     uint64_t a0 = lt_mem_count();
-    CHECK(xrun(&x, &g) == LT_OK);
+    CHECK(gen_run(&x, &g) == LT_OK);
     uint64_t allocs = lt_mem_count() - a0;
     printf("    %zu-byte answer of 64 x 512 floats: %llu allocations, largest cJSON parse %zu bytes\n", n,
            (unsigned long long)allocs, parse_largest);
@@ -1818,7 +1759,7 @@ static void embeddings_should_count_vectors_without_copying_them(void)
     CHECK_STR(g.operation, "embeddings");
     CHECK(g.output_text == NULL && g.reasoning_text == NULL && g.finish_reason == NULL);
     CHECK_INT(g.n_input_messages, 2);
-    usage_is(&g, "input=320,total=320");
+    gen_usage_is(&g, "input=320,total=320");
     CHECK(g.level == LT_LEVEL_DEFAULT);
     lt_generation_free(&g);
     free(body);
@@ -1845,10 +1786,10 @@ static void embeddings_should_count_vectors_without_copying_them(void)
         { "data: {}\n\n", 0, NULL, LT_LEVEL_WARNING },
     };
     for (size_t i = 0; i < TAP_N(t); i++) {
-        struct xin y = { EMBEDDINGS, req, 200, JSONCT, t[i].body, 0, false };
-        CHECK(xrun(&y, &g) == LT_OK);
+        struct gen_x y = { EMBEDDINGS, req, 200, JSONCT, t[i].body, GEN_THIRDS, false };
+        CHECK(gen_run(&y, &g) == LT_OK);
         CHECKF(g.n_embeddings == t[i].vectors, "case %zu: %d vectors", i, g.n_embeddings);
-        CHECKF(str_eq(g.output_json, t[i].out), "case %zu: %s", i, g.output_json);
+        CHECKF(gen_str_eq(g.output_json, t[i].out), "case %zu: %s", i, g.output_json);
         CHECKF(g.level == t[i].level, "case %zu: level %d (%s)", i, (int)g.level, g.status_message);
         lt_generation_free(&g);
     }
@@ -1896,15 +1837,15 @@ static void embeddings_should_read_edge_documents_alike_with_the_fast_path(void)
     int fast = 0;
     for (size_t i = 0; i < TAP_N(docs); i++) {
         char how[64];
-        struct xin w = { EMBEDDINGS, "{\"model\":\"m\",\"input\":\"x\"}", 200, JSONCT, docs[i], 0, false };
+        struct gen_x w = { EMBEDDINGS, "{\"model\":\"m\",\"input\":\"x\"}", 200, JSONCT, docs[i], GEN_THIRDS, false };
         snprintf(how, sizeof how, "embeddings edge document %zu", i);
         struct lt_generation a, b;
         lt_jscan_set_fastpath(true);
         parse_largest = 0;
-        CHECK(xrun(&w, &a) == LT_OK);
+        CHECK(gen_run(&w, &a) == LT_OK);
         fast += parse_largest < strlen(docs[i]);
         lt_jscan_set_fastpath(false);
-        CHECK(xrun(&w, &b) == LT_OK);
+        CHECK(gen_run(&w, &b) == LT_OK);
         lt_jscan_set_fastpath(true);
         struct fx named = { 0 };
         snprintf(named.name, sizeof named.name, "%s", how);
@@ -1948,22 +1889,22 @@ static void openai_should_name_the_azure_deployment_of_every_api(void)
     for (size_t i = 0; i < TAP_N(t); i++) {
         char url[256];
         snprintf(url, sizeof url, "%s%s%sapi-key=AZURESECRET99", res, t[i].path, strchr(t[i].path, '?') ? "&" : "?");
-        struct xin x = { url, t[i].req, 200, JSONCT, t[i].body, 0, false };
+        struct gen_x x = { url, t[i].req, 200, JSONCT, t[i].body, GEN_THIRDS, false };
         struct lt_generation g;
-        CHECK(xrun(&x, &g) == LT_OK);
+        CHECK(gen_run(&x, &g) == LT_OK);
         CHECK_STR(g.provider, "azure");
-        CHECKF(str_eq(meta_of(&g, "azure_deployment"), t[i].deployment), "case %zu: deployment %s", i,
-               meta_of(&g, "azure_deployment"));
-        CHECKF(str_eq(g.model, t[i].model), "case %zu: model %s", i, g.model);
+        CHECKF(gen_str_eq(gen_meta(&g, "azure_deployment"), t[i].deployment), "case %zu: deployment %s", i,
+               gen_meta(&g, "azure_deployment"));
+        CHECKF(gen_str_eq(g.model, t[i].model), "case %zu: model %s", i, g.model);
         for (int k = 0; k < g.n_meta; k++)
             CHECK(!strstr(g.meta[k].value, "AZURESECRET"));
         lt_generation_free(&g);
     }
     /* elsewhere, a deployment-shaped model is just a model */
-    struct xin o = { RESPONSES, RREQ, 200, JSONCT, "{\"status\":\"completed\",\"output\":[]}", 0, false };
+    struct gen_x o = { RESPONSES, RREQ, 200, JSONCT, "{\"status\":\"completed\",\"output\":[]}", GEN_THIRDS, false };
     struct lt_generation g;
-    CHECK(xrun(&o, &g) == LT_OK);
-    CHECK(meta_of(&g, "azure_deployment") == NULL);
+    CHECK(gen_run(&o, &g) == LT_OK);
+    CHECK(gen_meta(&g, "azure_deployment") == NULL);
     lt_generation_free(&g);
     CHECK_INT(lt_mem_live_bytes(), 0);
 }
