@@ -5,7 +5,6 @@
  * path shapes, errors, warnings, usage variants, stream assembly, Azure
  * deployments, allocation failures, the jscan readers against cJSON, and
  * cost. */
-#include <dirent.h>
 #include <locale.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -39,317 +38,88 @@
 #define MIN_OWN_CASES 27
 #define MAX_CASES 128
 
-struct fx {
-    char name[320];        /* "openai/chat_plain", "own/stream_cut_before_done" */
-    bool own;
-    char api[32];          /* "openai.chat", "openai.responses", ... */
-    char url[1024];
-    char provider[64];
-    char content_type[128];
-    bool has_content_type;
-    long status;
-    bool complete;
-    char *req;
-    size_t req_len;
-    char *body;
-    size_t body_len;
-    cJSON *exp;            /* expected.json */
-};
+static struct gen_fx cases_fx[MAX_CASES];
 
-static struct fx cases_fx[MAX_CASES];
-static int n_cases, n_shared, n_own;
-
-/* ---- small JSON helpers (test side) ------------------------------------- */
-
-static const cJSON *jget(const cJSON *o, const char *k)
+static bool keep_openai(const char *name, const char *api)
 {
-    return lt_json_get(o, k);
+    (void)name;
+    return api && strncmp(api, "openai.", 7) == 0;
 }
 
-static bool jis(const cJSON *v, int type)
-{
-    return v && (v->type & 0xFF) == type;
-}
-
-static cJSON *jparse(const char *s)
-{
-    return s ? lt_cj.ParseWithLength(s, strlen(s)) : NULL;
-}
-
-/* ---- fixtures ------------------------------------------------------------ */
-
-static char *read_in(const char *dir, const char *file, size_t *len)
-{
-    char path[1400];
-    snprintf(path, sizeof path, "%s/%s", dir, file);
-    return tap_read_file(path, len);
-}
-
-static void load_case(const char *dir, const char *name, bool own)
-{
-    size_t n;
-    char *m = read_in(dir, "meta.json", &n);
-    CHECKF(m, "%s: no meta.json", dir);
-    cJSON *meta = lt_cj.ParseWithLength(m, n);
-    free(m);
-    CHECKF(meta, "%s: meta.json is not JSON", dir);
-    const char *api = lt_json_str(meta, "api");
-    if (!api || strncmp(api, "openai.", 7) != 0) {
-        lt_cj.Delete(meta);
-        return;
-    }
-    CHECKF(n_cases < MAX_CASES, "too many cases");
-    struct fx *c = &cases_fx[n_cases++];
-    memset(c, 0, sizeof *c);
-    snprintf(c->name, sizeof c->name, "%s", name);
-    snprintf(c->api, sizeof c->api, "%s", api);
-    c->own = own;
-    const char *url = lt_json_str(meta, "url");
-    const char *prov = lt_json_str(meta, "provider");
-    CHECKF(url && prov, "%s: meta lacks url/provider", name);
-    snprintf(c->url, sizeof c->url, "%s", url);
-    snprintf(c->provider, sizeof c->provider, "%s", prov);
-    const char *ct = lt_json_str(meta, "content_type");
-    if (ct) {
-        snprintf(c->content_type, sizeof c->content_type, "%s", ct);
-        c->has_content_type = true;
-    }
-    long long st = 0;
-    CHECKF(lt_json_int(meta, "status", &st) == LT_OK, "%s: no status", name);
-    c->status = (long)st;
-    c->complete = !jis(jget(meta, "complete"), cJSON_False);
-    lt_cj.Delete(meta);
-    c->req = read_in(dir, "request.json", &c->req_len);
-    c->body = read_in(dir, "response.body", &c->body_len);
-    char *e = read_in(dir, "expected.json", &n);
-    CHECKF(c->req && c->body && e, "%s: a file is missing", name);
-    c->exp = lt_cj.ParseWithLength(e, n);
-    free(e);
-    CHECKF(c->exp, "%s: expected.json is not JSON", name);
-    if (own)
-        n_own++;
-    else
-        n_shared++;
-}
-
-static int name_cmp(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* Every directory below `root` (depth <= 2) holding a meta.json. */
-static void scan(const char *root, const char *prefix, int depth, bool own)
-{
-    DIR *d = opendir(root);
-    if (!d)
-        return;
-    char *names[512];
-    int n = 0;
-    struct dirent *e;
-    while ((e = readdir(d)) && n < 512)
-        if (e->d_name[0] != '.')
-            names[n++] = strdup(e->d_name);
-    closedir(d);
-    qsort(names, (size_t)n, sizeof names[0], name_cmp);
-    for (int i = 0; i < n; i++) {
-        char path[1024], name[256], meta[1100];
-        struct stat st;
-        snprintf(path, sizeof path, "%s/%s", root, names[i]);
-        snprintf(name, sizeof name, "%s%s", prefix, names[i]);
-        snprintf(meta, sizeof meta, "%s/meta.json", path);
-        if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
-            if (stat(meta, &st) == 0)
-                load_case(path, name, own);
-            else if (depth > 1) {
-                char sub[300];
-                snprintf(sub, sizeof sub, "%s/", name);
-                scan(path, sub, depth - 1, own);
-            }
-        }
-        free(names[i]);
-    }
-}
+static struct gen_fxset set = { .c = cases_fx, .max = MAX_CASES, .keep = keep_openai };
 
 static void load_all(void)
 {
     CHECK(lt_json_load() == LT_OK);
     lt_provider_configure(NULL);
-    n_cases = n_shared = n_own = 0;
-    scan(tap_fixtures_dir(), "", 2, false); /* fails the case when missing */
-    scan(LLMTAP_ROOT "/tests/fixtures/openai", "own/", 1, true);
-    CHECKF(n_shared >= MIN_SHARED_CASES, "only %d openai.* cases in %s", n_shared, tap_fixtures_dir());
-    CHECKF(n_own >= MIN_OWN_CASES, "only %d own cases", n_own);
+    gen_fx_scan(&set, tap_fixtures_dir(), "", 2, false, NULL); /* fails the case when missing */
+    gen_fx_scan(&set, LLMTAP_ROOT "/tests/fixtures/openai", "own/", 1, true, NULL);
+    CHECKF(set.n_shared >= MIN_SHARED_CASES, "only %d openai.* cases in %s", set.n_shared, tap_fixtures_dir());
+    CHECKF(set.n_own >= MIN_OWN_CASES, "only %d own cases", set.n_own);
 }
 
-static const struct fx *find_case(const char *name)
-{
-    for (int i = 0; i < n_cases; i++)
-        if (!strcmp(cases_fx[i].name, name))
-            return &cases_fx[i];
-    CHECKF(false, "%s missing", name);
-    return NULL;
-}
-
-static bool expect_skip(const struct fx *c)
-{
-    return jis(jget(c->exp, "skip"), cJSON_True);
-}
-
-static bool api_is(const struct fx *c, const char *api)
+static bool api_is(const struct gen_fx *c, const char *api)
 {
     return !strcmp(c->api, api);
-}
-
-/* ---- running one case ---------------------------------------------------- */
-
-enum plan { PLAN_WHOLE, PLAN_SPLIT, PLAN_RANDOM };
-
-static uint64_t rng_next(uint64_t *s)
-{
-    *s ^= *s << 13;
-    *s ^= *s >> 7;
-    *s ^= *s << 17;
-    return *s;
-}
-
-static enum lt_rc run(const struct fx *c, enum plan plan, size_t arg, struct lt_generation *g)
-{
-    struct lt_match m = { 0 };
-    memset(g, 0, sizeof *g);
-    CHECKF(lt_provider_match_url(c->url, &m), "%s: URL does not match", c->name);
-    CHECKF(strcmp(m.provider, c->provider) == 0, "%s: provider %s, want %s", c->name, m.provider, c->provider);
-    struct lt_parse_in in = {
-        .api = m.api,
-        .provider = m.provider,
-        .known_host = m.known_host,
-        .url = c->url,
-        .req = c->req,
-        .req_len = c->req_len,
-        .http_status = c->status,
-        .content_type = c->has_content_type ? c->content_type : NULL,
-    };
-    struct lt_parser *p = NULL;
-    enum lt_rc rc = lt_parser_new(&in, &p);
-    if (rc != LT_OK) {
-        CHECK(p == NULL);
-        return rc;
-    }
-    if (plan == PLAN_WHOLE) {
-        lt_parser_feed(p, c->body, c->body_len);
-    } else if (plan == PLAN_SPLIT) {
-        lt_parser_feed(p, c->body, arg);
-        lt_parser_feed(p, c->body + arg, c->body_len - arg);
-    } else {
-        uint64_t s = 0x9E3779B97F4A7C15ull ^ (arg * 0x100000001B3ull);
-        for (size_t i = 0; i < c->body_len;) {
-            size_t k = 1 + (size_t)(rng_next(&s) % 97);
-            if (k > c->body_len - i)
-                k = c->body_len - i;
-            lt_parser_feed(p, c->body + i, k);
-            i += k;
-        }
-    }
-    rc = lt_parser_finish(p, c->complete, g);
-    lt_parser_free(p);
-    return rc;
-}
-
-/* Two generations hold the same values, field by field. */
-static void check_same(const struct fx *c, const char *how, const struct lt_generation *a,
-                       const struct lt_generation *b)
-{
-#define SAME(f) CHECKF(gen_str_eq(a->f, b->f), "%s %s: " #f " \"%s\" vs \"%s\"", c->name, how, a->f ? a->f : "(null)", \
-                       b->f ? b->f : "(null)")
-    SAME(provider);
-    SAME(operation);
-    SAME(obs_type);
-    SAME(model);
-    SAME(request_model);
-    SAME(response_model);
-    SAME(params_json);
-    SAME(input_json);
-    SAME(output_json);
-    SAME(output_text);
-    SAME(reasoning_text);
-    SAME(finish_reason);
-    SAME(response_id);
-    SAME(status_message);
-#undef SAME
-    CHECKF(a->stream == b->stream && a->level == b->level && a->has_usage == b->has_usage &&
-               a->n_input_messages == b->n_input_messages && a->n_embeddings == b->n_embeddings,
-           "%s %s: flags or counts", c->name, how);
-    CHECKF(a->n_tool_calls == b->n_tool_calls, "%s %s: tool calls", c->name, how);
-    for (int i = 0; i < a->n_tool_calls; i++)
-        CHECKF(gen_str_eq(a->tool_calls[i].id, b->tool_calls[i].id) && gen_str_eq(a->tool_calls[i].name, b->tool_calls[i].name) &&
-                   gen_str_eq(a->tool_calls[i].arguments, b->tool_calls[i].arguments),
-               "%s %s: tool call %d", c->name, how, i);
-    CHECKF(a->n_usage == b->n_usage, "%s %s: usage count", c->name, how);
-    for (int i = 0; i < a->n_usage; i++)
-        CHECKF(strcmp(a->usage[i].key, b->usage[i].key) == 0 && a->usage[i].value == b->usage[i].value,
-               "%s %s: usage %s", c->name, how, a->usage[i].key);
-    CHECKF(a->n_meta == b->n_meta, "%s %s: meta count", c->name, how);
-    for (int i = 0; i < a->n_meta; i++)
-        CHECKF(strcmp(a->meta[i].key, b->meta[i].key) == 0 && gen_str_eq(a->meta[i].value, b->meta[i].value),
-               "%s %s: meta %s", c->name, how, a->meta[i].key);
 }
 
 /* ---- the output_json each API promises ------------------------------------ */
 
 /* Chat: the assistant message(s) as the API would return them whole. */
-static void check_chat_shape(const struct fx *c, const struct lt_generation *g, const cJSON *o, long long nmsg)
+static void check_chat_shape(const struct gen_fx *c, const struct lt_generation *g, const cJSON *o, long long nmsg)
 {
     const char *n = c->name;
     const cJSON *first = o;
     if (nmsg > 1) {
-        CHECKF(jis(o, cJSON_Array) && lt_cj.GetArraySize(o) == nmsg, "%s: output_json is not %lld messages", n, nmsg);
+        CHECKF(gen_jis(o, cJSON_Array) && lt_cj.GetArraySize(o) == nmsg, "%s: output_json is not %lld messages", n, nmsg);
         first = o->child;
     }
-    CHECKF(jis(first, cJSON_Object), "%s: output message is not an object", n);
+    CHECKF(gen_jis(first, cJSON_Object), "%s: output message is not an object", n);
     CHECKF(gen_str_eq(lt_json_str(first, "role"), "assistant"), "%s: output role", n);
     const char *content = lt_json_str(first, "content");
     CHECKF(strcmp(content ? content : "", g->output_text ? g->output_text : "") == 0, "%s: output content", n);
-    const cJSON *otc = jget(first, "tool_calls");
-    const cJSON *ofc = jget(first, "function_call");
-    int got = (jis(otc, cJSON_Array) ? lt_cj.GetArraySize(otc) : 0) + (ofc ? 1 : 0);
+    const cJSON *otc = gen_jget(first, "tool_calls");
+    const cJSON *ofc = gen_jget(first, "function_call");
+    int got = (gen_jis(otc, cJSON_Array) ? lt_cj.GetArraySize(otc) : 0) + (ofc ? 1 : 0);
     CHECKF(got == g->n_tool_calls, "%s: output_json has %d tool calls, want %d", n, got, g->n_tool_calls);
     CHECKF(!strstr(g->output_json, "chat.completion.chunk"), "%s: raw chunks in output", n);
-    cJSON *input = jparse(g->input_json);
-    const cJSON *msgs = jget(input, "messages");
-    CHECKF(!g->input_json || (jis(msgs, cJSON_Array) && lt_cj.GetArraySize(msgs) == g->n_input_messages),
+    cJSON *input = gen_jparse(g->input_json);
+    const cJSON *msgs = gen_jget(input, "messages");
+    CHECKF(!g->input_json || (gen_jis(msgs, cJSON_Array) && lt_cj.GetArraySize(msgs) == g->n_input_messages),
            "%s: input messages", n);
     lt_cj.Delete(input);
 }
 
 /* Legacy completions: the text, or an array of texts (one per choice). */
-static void check_completion_shape(const struct fx *c, const struct lt_generation *g, const cJSON *o, long long nmsg)
+static void check_completion_shape(const struct gen_fx *c, const struct lt_generation *g, const cJSON *o, long long nmsg)
 {
     const char *n = c->name;
     const cJSON *first = o;
     if (nmsg > 1) {
-        CHECKF(jis(o, cJSON_Array) && lt_cj.GetArraySize(o) == nmsg, "%s: output_json is not %lld texts", n, nmsg);
+        CHECKF(gen_jis(o, cJSON_Array) && lt_cj.GetArraySize(o) == nmsg, "%s: output_json is not %lld texts", n, nmsg);
         first = o->child;
     }
-    CHECKF(jis(first, cJSON_String), "%s: a completion is not a JSON string", n);
+    CHECKF(gen_jis(first, cJSON_String), "%s: a completion is not a JSON string", n);
     CHECKF(!strcmp(first->valuestring, g->output_text ? g->output_text : ""), "%s: output text", n);
     CHECK(g->n_tool_calls == 0);
-    cJSON *input = jparse(g->input_json);
-    CHECKF(!g->input_json || jget(input, "prompt"), "%s: no prompt in input_json", n);
+    cJSON *input = gen_jparse(g->input_json);
+    CHECKF(!g->input_json || gen_jget(input, "prompt"), "%s: no prompt in input_json", n);
     lt_cj.Delete(input);
 }
 
 /* Responses: the output items; message texts make output_text, the calls'
  * call_ids are the tool call ids, opaque payloads stay out. */
-static void check_responses_shape(const struct fx *c, const struct lt_generation *g, const cJSON *o)
+static void check_responses_shape(const struct gen_fx *c, const struct lt_generation *g, const cJSON *o)
 {
     const char *n = c->name;
-    CHECKF(jis(o, cJSON_Array), "%s: output_json is not an item list", n);
+    CHECKF(gen_jis(o, cJSON_Array), "%s: output_json is not an item list", n);
     char text[4096] = "";
     int calls = 0;
     for (const cJSON *it = o->child; it; it = it->next) {
         const char *type = lt_json_str(it, "type");
         CHECKF(type, "%s: an output item without a type", n);
         if (!strcmp(type, "message")) {
-            for (const cJSON *p = jget(it, "content") ? jget(it, "content")->child : NULL; p; p = p->next)
+            for (const cJSON *p = gen_jget(it, "content") ? gen_jget(it, "content")->child : NULL; p; p = p->next)
                 if (gen_str_eq(lt_json_str(p, "type"), "output_text"))
                     strncat(text, lt_json_str(p, "text"), sizeof text - strlen(text) - 1);
         } else if (!strcmp(type, "function_call") || !strcmp(type, "custom_tool_call")) {
@@ -363,26 +133,26 @@ static void check_responses_shape(const struct fx *c, const struct lt_generation
     CHECKF(!strcmp(text, g->output_text ? g->output_text : ""), "%s: message texts \"%s\" vs output_text", n, text);
     CHECKF(!strstr(g->output_json, "encrypted_content") && !strstr(g->output_json, "\"delta\""),
            "%s: opaque or raw content in the output", n);
-    cJSON *input = jparse(g->input_json);
-    CHECKF(!g->input_json || jget(input, "input"), "%s: no input in input_json", n);
+    cJSON *input = gen_jparse(g->input_json);
+    CHECKF(!g->input_json || gen_jget(input, "input"), "%s: no input in input_json", n);
     lt_cj.Delete(input);
 }
 
 /* Embeddings: a count and a dimension, never a vector. */
-static void check_embeddings_shape(const struct fx *c, const struct lt_generation *g, const cJSON *o)
+static void check_embeddings_shape(const struct gen_fx *c, const struct lt_generation *g, const cJSON *o)
 {
     const char *n = c->name;
-    CHECKF(jis(o, cJSON_Object), "%s: output_json is not a summary object", n);
+    CHECKF(gen_jis(o, cJSON_Object), "%s: output_json is not a summary object", n);
     long long v = -1;
     CHECKF(lt_json_int(o, "embeddings", &v) == LT_OK && v == g->n_embeddings, "%s: summary count", n);
     int keys = 0;
     for (const cJSON *k = o->child; k; k = k->next, keys++)
-        CHECKF(!strcmp(k->string, "embeddings") || (!strcmp(k->string, "dimensions") && jis(k, cJSON_Number)),
+        CHECKF(!strcmp(k->string, "embeddings") || (!strcmp(k->string, "dimensions") && gen_jis(k, cJSON_Number)),
                "%s: summary member %s", n, k->string);
     CHECKF(keys <= 2 && strlen(g->output_json) < 64, "%s: output_json %s", n, g->output_json);
 }
 
-static void check_shape(const struct fx *c, const struct lt_generation *g)
+static void check_shape(const struct gen_fx *c, const struct lt_generation *g)
 {
     const char *n = c->name;
     static const struct {
@@ -397,7 +167,7 @@ static void check_shape(const struct fx *c, const struct lt_generation *g)
         if (api_is(c, ops[i].api))
             CHECKF(gen_str_eq(g->operation, ops[i].operation) && gen_str_eq(g->obs_type, ops[i].obs_type),
                    "%s: operation %s, type %s", n, g->operation, g->obs_type);
-    const char *azure = lt_json_str(jget(c->exp, "metadata"), "azure_deployment");
+    const char *azure = lt_json_str(gen_jget(c->exp, "metadata"), "azure_deployment");
     if (azure)
         CHECKF(gen_str_eq(gen_meta(g, "azure_deployment"), azure), "%s: azure_deployment %s", n,
                gen_meta(g, "azure_deployment") ? gen_meta(g, "azure_deployment") : "(null)");
@@ -423,7 +193,7 @@ static void check_shape(const struct fx *c, const struct lt_generation *g)
         CHECKF(!g->output_text && g->n_tool_calls == 0, "%s: output without output_json", n);
         return;
     }
-    cJSON *o = jparse(g->output_json);
+    cJSON *o = gen_jparse(g->output_json);
     CHECKF(o, "%s: output_json is not JSON: %s", n, g->output_json);
     long long nmsg = 1;
     lt_json_int(c->exp, "output_messages", &nmsg);
@@ -445,11 +215,11 @@ static void openai_should_find_every_recorded_case(void)
     load_all();
     int per[4] = { 0 };
     const char *apis[] = { "openai.chat", "openai.responses", "openai.completions", "openai.embeddings" };
-    for (int i = 0; i < n_cases; i++)
+    for (int i = 0; i < set.n; i++)
         for (int k = 0; k < 4; k++)
             per[k] += api_is(&cases_fx[i], apis[k]);
-    printf("    %d shared cases, %d own cases: %d chat, %d responses, %d completions, %d embeddings\n", n_shared,
-           n_own, per[0], per[1], per[2], per[3]);
+    printf("    %d shared cases, %d own cases: %d chat, %d responses, %d completions, %d embeddings\n", set.n_shared,
+           set.n_own, per[0], per[1], per[2], per[3]);
     for (int k = 0; k < 4; k++)
         CHECKF(per[k] >= 3, "only %d %s cases", per[k], apis[k]);
 }
@@ -460,12 +230,12 @@ static void openai_should_find_every_recorded_case(void)
 static void openai_should_shape_the_output_of_every_api(void)
 {
     load_all();
-    for (int i = 0; i < n_cases; i++) {
-        const struct fx *c = &cases_fx[i];
+    for (int i = 0; i < set.n; i++) {
+        const struct gen_fx *c = &cases_fx[i];
         for (int plan = 0; plan < 2; plan++) {
             struct lt_generation g;
-            enum lt_rc rc = run(c, plan ? PLAN_RANDOM : PLAN_WHOLE, (size_t)i + 7, &g);
-            if (expect_skip(c)) {
+            enum lt_rc rc = gen_fx_run(c, plan ? GEN_RANDOM : GEN_WHOLE, (size_t)i + 7, &g);
+            if (gen_fx_skip(c)) {
                 CHECKF(rc == LT_ERR_SKIP, "%s: rc %d, want SKIP", c->name, (int)rc);
                 continue;
             }
@@ -914,6 +684,11 @@ static void openai_should_read_content_parts_and_refusals(void)
     lt_generation_free(&g);
 }
 
+static enum lt_rc run_in_random_pieces(const void *c, struct lt_generation *g)
+{
+    return gen_fx_run(c, GEN_RANDOM, 3, g);
+}
+
 /* Every allocation, failed in turn, on a stream and on a whole answer:
  * never a crash, never a leak. */
 static void openai_should_survive_every_failed_allocation(void)
@@ -925,30 +700,11 @@ static void openai_should_survive_every_failed_allocation(void)
                             "own/responses_stream_failed", "own/completions_stream_include_usage",
                             "own/embeddings_float_two_inputs", "azure/embeddings", "errors/azure_401_invalid_key" };
     for (size_t k = 0; k < TAP_N(names); k++) {
-        const struct fx *c = find_case(names[k]);
-        struct lt_generation g;
-        lt_mem_fail_at(0);
-        uint64_t before = lt_mem_count();
-        CHECK(run(c, PLAN_RANDOM, 3, &g) == LT_OK);
-        uint64_t total = lt_mem_count() - before;
-        lt_generation_free(&g);
-        for (uint64_t n = 1; n <= total + 2; n++) {
-            lt_mem_fail_at(n);
-            enum lt_rc rc = run(c, PLAN_RANDOM, 3, &g);
-            lt_mem_fail_at(0);
-            CHECKF(rc == LT_OK || rc == LT_ERR_NOMEM, "%s: allocation %llu: rc %d", c->name, (unsigned long long)n,
-                   (int)rc);
-            lt_generation_free(&g);
-            CHECKF(lt_mem_live_bytes() == 0, "%s: allocation %llu failed: %lld bytes leaked", c->name,
-                   (unsigned long long)n, (long long)lt_mem_live_bytes());
-        }
+        const struct gen_fx *c = gen_fx_find(&set, names[k]);
+        gen_survive_failed_allocations_of(run_in_random_pieces, c, c->name);
     }
 #ifdef TEST_ASAN
-    for (int i = 0; i < n_cases; i++) {
-        free(cases_fx[i].req);
-        free(cases_fx[i].body);
-        lt_cj.Delete(cases_fx[i].exp);
-    }
+    gen_fx_free(&set);
     CHECKF(__lsan_do_recoverable_leak_check() == 0, "leaks (cJSON or ours)");
 #endif
 }
@@ -1051,29 +807,25 @@ static void count_parses(void)
 
 /* One input read with the fast path and without: the same rc and the same
  * generation. Returns how many cJSON parses the fast path saved. */
-static int fast_vs_cjson(const struct fx *c, const struct gen_x *x, enum plan plan, size_t arg, const char *how)
+static int fast_vs_cjson(const struct gen_fx *c, const struct gen_x *x, enum gen_plan plan, size_t arg, const char *how)
 {
     struct lt_generation a, b;
     lt_jscan_set_fastpath(true);
     parse_calls = 0;
-    enum lt_rc ra = c ? run(c, plan, arg, &a) : gen_run(x, &a);
+    enum lt_rc ra = c ? gen_fx_run(c, plan, arg, &a) : gen_run(x, &a);
     int fast_parses = parse_calls;
     lt_jscan_set_fastpath(false);
     parse_calls = 0;
-    enum lt_rc rb = c ? run(c, plan, arg, &b) : gen_run(x, &b);
+    enum lt_rc rb = c ? gen_fx_run(c, plan, arg, &b) : gen_run(x, &b);
     int slow_parses = parse_calls;
     lt_jscan_set_fastpath(true);
-    struct fx named = { 0 };
-    if (!c) {
-        snprintf(named.name, sizeof named.name, "%.300s", how);
-        c = &named;
-    }
-    CHECKF(ra == rb, "%s %s: rc %d fast, %d cJSON", c->name, how, (int)ra, (int)rb);
+    const char *name = c ? c->name : how;
+    CHECKF(ra == rb, "%s %s: rc %d fast, %d cJSON", name, how, (int)ra, (int)rb);
     if (ra == LT_OK)
-        check_same(c, how, &a, &b);
+        gen_check_same(name, how, &a, &b);
     lt_generation_free(&a);
     lt_generation_free(&b);
-    CHECKF(fast_parses <= slow_parses, "%s %s: the fast path parsed more", c->name, how);
+    CHECKF(fast_parses <= slow_parses, "%s %s: the fast path parsed more", name, how);
     return slow_parses - fast_parses;
 }
 
@@ -1086,13 +838,13 @@ static void openai_should_read_every_case_alike_with_the_fast_path(void)
     load_all();
     count_parses();
     int compared = 0, taken = 0, chat = 0;
-    for (int i = 0; i < n_cases; i++) {
-        const struct fx *c = &cases_fx[i];
-        if (expect_skip(c))
+    for (int i = 0; i < set.n; i++) {
+        const struct gen_fx *c = &cases_fx[i];
+        if (gen_fx_skip(c))
             continue;
-        int saved = fast_vs_cjson(c, NULL, PLAN_WHOLE, 0, "whole");
-        fast_vs_cjson(c, NULL, PLAN_RANDOM, (size_t)i + 1, "random pieces");
-        fast_vs_cjson(c, NULL, PLAN_SPLIT, c->body_len / 2, "split in two");
+        int saved = fast_vs_cjson(c, NULL, GEN_WHOLE, 0, "whole");
+        fast_vs_cjson(c, NULL, GEN_RANDOM, (size_t)i + 1, "random pieces");
+        fast_vs_cjson(c, NULL, GEN_SPLIT, c->body_len / 2, "split in two");
         compared++;
         if (api_is(c, "openai.chat")) {
             chat++;
@@ -1101,7 +853,7 @@ static void openai_should_read_every_case_alike_with_the_fast_path(void)
         if (api_is(c, "openai.embeddings") && c->status < 400) {
             struct lt_generation g;
             parse_largest = 0;
-            CHECK(run(c, PLAN_WHOLE, 0, &g) == LT_OK);
+            CHECK(gen_fx_run(c, GEN_WHOLE, 0, &g) == LT_OK);
             lt_generation_free(&g);
             CHECKF(parse_largest < c->body_len / 2 && parse_largest <= c->req_len, "%s: cJSON read %zu bytes",
                    c->name, parse_largest);
@@ -1109,7 +861,7 @@ static void openai_should_read_every_case_alike_with_the_fast_path(void)
         if (!strcmp(c->name, "openai/chat_stream_include_usage")) {
             struct lt_generation g;
             parse_calls = 0;
-            CHECK(run(c, PLAN_WHOLE, 0, &g) == LT_OK);
+            CHECK(gen_fx_run(c, GEN_WHOLE, 0, &g) == LT_OK);
             lt_generation_free(&g);
             CHECKF(parse_calls == 1, "%s: %d cJSON parses with the fast path", c->name, parse_calls);
         }
@@ -1208,11 +960,11 @@ static void openai_should_read_edge_documents_alike_with_the_fast_path(void)
         snprintf(sse, sizeof sse, "data: %s\n\ndata: %s\n\ndata: [DONE]\n\n", docs[i], docs[i]);
         struct gen_x s = { OPENAI, REQ_STREAM, 200, SSE, sse, GEN_THIRDS, false };
         snprintf(how, sizeof how, "edge document %zu streamed", i);
-        fast += fast_vs_cjson(NULL, &s, PLAN_WHOLE, 0, how) > 0;
+        fast += fast_vs_cjson(NULL, &s, GEN_WHOLE, 0, how) > 0;
         /* and as a whole answer */
         struct gen_x w = { OPENAI, REQ, 200, JSONCT, docs[i], GEN_THIRDS, false };
         snprintf(how, sizeof how, "edge document %zu whole", i);
-        fast += fast_vs_cjson(NULL, &w, PLAN_WHOLE, 0, how) > 0;
+        fast += fast_vs_cjson(NULL, &w, GEN_WHOLE, 0, how) > 0;
     }
     printf("    %zu edge documents compared; the fast path read %d of %zu readings\n", TAP_N(docs), fast,
            2 * TAP_N(docs));
@@ -1847,9 +1599,7 @@ static void embeddings_should_read_edge_documents_alike_with_the_fast_path(void)
         lt_jscan_set_fastpath(false);
         CHECK(gen_run(&w, &b) == LT_OK);
         lt_jscan_set_fastpath(true);
-        struct fx named = { 0 };
-        snprintf(named.name, sizeof named.name, "%s", how);
-        check_same(&named, "fast vs cJSON", &a, &b);
+        gen_check_same(how, "fast vs cJSON", &a, &b);
         lt_generation_free(&a);
         lt_generation_free(&b);
     }
@@ -1925,16 +1675,16 @@ static void openai_should_parse_a_call_in_microseconds(void)
                             "own/completions_stream_include_usage", "azure/embeddings" };
     const double bound_us[] = { 50, 200, 1500, 500, 1500, 200, 100 };
     for (size_t k = 0; k < TAP_N(names); k++) {
-        const struct fx *c = find_case(names[k]);
+        const struct gen_fx *c = gen_fx_find(&set, names[k]);
         struct lt_generation g;
         uint64_t a0 = lt_mem_count();
-        CHECK(run(c, PLAN_WHOLE, 0, &g) == LT_OK);
+        CHECK(gen_fx_run(c, GEN_WHOLE, 0, &g) == LT_OK);
         uint64_t allocs = lt_mem_count() - a0;
         lt_generation_free(&g);
         int reps = 300;
         double t0 = now_us();
         for (int r = 0; r < reps; r++) {
-            run(c, PLAN_WHOLE, 0, &g);
+            gen_fx_run(c, GEN_WHOLE, 0, &g);
             lt_generation_free(&g);
         }
         double per = (now_us() - t0) / reps;
