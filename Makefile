@@ -52,6 +52,7 @@ HDRS      := $(wildcard shim/*.h providers/*.h tests/lib/*.h)
 UNIT_SRC  := $(sort $(wildcard tests/unit/test_*.c))
 FUZZ_SRC  := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 TESTLIB   := $(sort $(wildcard tests/lib/*.c))
+FUZZ_HDRS := $(wildcard tests/fuzz/*.h)
 
 objs = $(patsubst %.c,$(DIR_$(1))/obj/%.o,$(LIB_SRC))
 # Objects without the interposing hooks: unit tests link these directly.
@@ -92,7 +93,7 @@ $(DIR_$(1))/tests/%: tests/unit/%.c $(TESTLIB) $(call core_objs,$(1)) $(HDRS)
 	    -Wl,-Bstatic -lbsd -Wl,-Bdynamic -ldl -pthread
 
 # Each fuzz target also runs in `make test`: a plain main replays its seeds.
-$(DIR_$(1))/tests/test_fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c tests/fuzz/fuzz.h $(TESTLIB) $(call core_objs,$(1)) $(HDRS)
+$(DIR_$(1))/tests/test_fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(FUZZ_HDRS) $(TESTLIB) $(call core_objs,$(1)) $(HDRS)
 	$$(call say,CC,$$@)
 	$(Q)mkdir -p $$(dir $$@)
 	$(Q)$(CC) $(BASE) $(OPT_$(1)) -DFUZZ_NAME='"$$*"' -o $$@ $$< tests/fuzz/replay.c $(TESTLIB) \
@@ -128,13 +129,13 @@ demo: deps all
 bench: deps all
 	$(Q)$(PYTHON) tests/bench/run
 
-# libFuzzer builds (clang): every core source plus one target.
+# libFuzzer builds (clang): every core source, the test library, one target.
 FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
                -fno-sanitize-recover=all -DLLMTAP_VERSION='"$(VERSION)"' -DLLMTAP_ROOT='"$(ROOT)"'
-build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(LIB_NOHOOK) $(HDRS)
+build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_HDRS) $(TESTLIB) $(LIB_NOHOOK) $(HDRS)
 	$(call say,CLANG,$@)
 	$(Q)mkdir -p build/fuzz
-	$(Q)clang $(FUZZ_CFLAGS) -o $@ $< $(LIB_NOHOOK) -lbsd -ldl -pthread
+	$(Q)clang $(FUZZ_CFLAGS) -DFUZZ_NAME='"$*"' -o $@ $< $(TESTLIB) $(LIB_NOHOOK) -lbsd -ldl -pthread
 
 # FUZZ_SECONDS per target (default 300); corpus seeded from the fixtures.
 fuzz: deps $(patsubst tests/fuzz/fuzz_%.c,build/fuzz/fuzz_%,$(FUZZ_SRC))
