@@ -16,6 +16,7 @@
 #include "../../providers/bedrock.h"
 #include "../../providers/framing.h"
 #include "../../shim/buf.h"
+#include "../lib/awsev.h"
 #include "fuzz_gen.h"
 
 /* A key in the URL's query: it must never reach the generation (unless the
@@ -24,18 +25,6 @@
 /* The line-by-line envelope comparison is quadratic at worst in the number
  * of lines (one parse each): bounded. */
 #define FUZZ_LINES_MAX 256
-
-static void fuzz_b64(struct lt_buf *out, const uint8_t *p, size_t n)
-{
-    static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    for (size_t i = 0; i < n; i += 3) {
-        unsigned v = (unsigned)p[i] << 16 | (i + 1 < n ? (unsigned)p[i + 1] << 8 : 0) | (i + 2 < n ? p[i + 2] : 0);
-        lt_buf_addc(out, tab[v >> 18 & 63]);
-        lt_buf_addc(out, tab[v >> 12 & 63]);
-        lt_buf_addc(out, i + 1 < n ? tab[v >> 6 & 63] : '=');
-        lt_buf_addc(out, i + 2 < n ? tab[v & 63] : '=');
-    }
-}
 
 /* Check 2: each line of resp as an SSE event to the Messages parser and as a
  * Bedrock chunk frame; the answers must agree. */
@@ -92,7 +81,7 @@ static void fuzz_envelopes(const char *req, size_t req_len, const uint8_t *resp,
             if (e > i) {
                 lt_buf_reset(&chunk);
                 lt_buf_adds(&chunk, "{\"bytes\":\"");
-                fuzz_b64(&chunk, resp + i, e - i);
+                awsev_b64(&chunk, resp + i, e - i);
                 lt_buf_adds(&chunk, "\"}");
                 struct lt_frame f = { "chunk", 5, "event", 5, chunk.data, chunk.len };
                 lt_bedrock_invoke_ops.frame(state, &b, &f);

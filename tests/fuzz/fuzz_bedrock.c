@@ -7,43 +7,11 @@
  * messages reach the module); byte 1: split seed; byte 2: largest piece;
  * then the request body up to the first 0xFF byte, then the response
  * (fuzz_gen.h). */
+#include "../lib/awsev.h"
 #include "fuzz_gen.h"
 
 /* A credential in the URL's query: it must never reach the generation. */
 #define FUZZ_KEY "Zq8xK3vW9pL2"
-
-static uint32_t fuzz_crc32(const uint8_t *p, size_t n)
-{
-    uint32_t c = 0xFFFFFFFFu;
-    for (size_t i = 0; i < n; i++) {
-        c ^= p[i];
-        for (int k = 0; k < 8; k++)
-            c = c & 1 ? (c >> 1) ^ 0xEDB88320u : c >> 1;
-    }
-    return ~c;
-}
-
-static void fuzz_put32(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)(v >> 24);
-    p[1] = (uint8_t)(v >> 16);
-    p[2] = (uint8_t)(v >> 8);
-    p[3] = (uint8_t)v;
-}
-
-/* Rewrites the prelude and message CRCs of every message that fits. */
-static void fuzz_mend(uint8_t *p, size_t n)
-{
-    size_t i = 0;
-    while (n - i >= 16) {
-        uint32_t total = (uint32_t)p[i] << 24 | (uint32_t)p[i + 1] << 16 | (uint32_t)p[i + 2] << 8 | p[i + 3];
-        fuzz_put32(p + i + 8, fuzz_crc32(p + i, 8));
-        if (total < 16 || total > n - i)
-            return;
-        fuzz_put32(p + i + total - 4, fuzz_crc32(p + i, total - 4));
-        i += total;
-    }
-}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -57,7 +25,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (!mended)
             return 0;
         memcpy(mended, fi.resp, fi.resp_len);
-        fuzz_mend(mended, fi.resp_len);
+        awsev_mend(mended, fi.resp_len);
         fi.resp = mended;
     }
     bool stream = flags & 1;

@@ -18,6 +18,7 @@
 #include "../../shim/buf.h"
 #include "../../shim/json.h"
 #include "../../shim/mem.h"
+#include "../lib/awsev.h"
 #include "../lib/gen.h"
 #include "../lib/tap.h"
 
@@ -587,19 +588,6 @@ static void bedrock_invoke_should_decode_the_model_id(void)
     CHECK_INT(lt_mem_live_bytes(), 0);
 }
 
-static void b64(struct lt_buf *out, const char *s, size_t n)
-{
-    static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    const unsigned char *p = (const unsigned char *)s;
-    for (size_t i = 0; i < n; i += 3) {
-        unsigned v = (unsigned)p[i] << 16 | (i + 1 < n ? (unsigned)p[i + 1] << 8 : 0) | (i + 2 < n ? p[i + 2] : 0);
-        lt_buf_addc(out, tab[v >> 18 & 63]);
-        lt_buf_addc(out, tab[v >> 12 & 63]);
-        lt_buf_addc(out, i + 1 < n ? tab[v >> 6 & 63] : '=');
-        lt_buf_addc(out, i + 2 < n ? tab[v & 63] : '=');
-    }
-}
-
 struct br_call {
     void *state;
     struct lt_generation g;
@@ -631,7 +619,7 @@ static void br_chunk(struct br_call *c, const char *event_json)
     struct lt_buf p;
     lt_buf_init(&p, 0);
     lt_buf_adds(&p, "{\"bytes\":\"");
-    b64(&p, event_json, strlen(event_json));
+    awsev_b64(&p, event_json, strlen(event_json));
     lt_buf_adds(&p, "\",\"p\":\"abcdefghijklmnopqrstuvwxyzABCDEF\"}");
     br_frame(c, "event", "chunk", p.data);
     lt_buf_free(&p);

@@ -11,6 +11,7 @@
 #include "../../providers/provider.h"
 #include "../../shim/json.h"
 #include "../../shim/mem.h"
+#include "../lib/awsev.h"
 #include "../lib/gen.h"
 #include "../lib/tap.h"
 
@@ -26,66 +27,24 @@
 
 /* ---- building event streams ---------------------------------------------- */
 
-static uint32_t crc(const unsigned char *p, size_t n)
-{
-    uint32_t c = 0xFFFFFFFFu;
-    for (size_t i = 0; i < n; i++) {
-        c ^= p[i];
-        for (int k = 0; k < 8; k++)
-            c = c & 1 ? (c >> 1) ^ 0xEDB88320u : c >> 1;
-    }
-    return ~c;
-}
-
-static void put32(unsigned char *p, uint32_t v)
-{
-    p[0] = (unsigned char)(v >> 24);
-    p[1] = (unsigned char)(v >> 16);
-    p[2] = (unsigned char)(v >> 8);
-    p[3] = (unsigned char)v;
-}
-
 struct stream {
     unsigned char b[16384];
     size_t n;
 };
 
-static size_t hdr(unsigned char *h, size_t n, const char *name, const char *value)
-{
-    size_t nl = strlen(name), vl = strlen(value);
-    h[n++] = (unsigned char)nl;
-    memcpy(h + n, name, nl);
-    n += nl;
-    h[n++] = 7;
-    h[n++] = (unsigned char)(vl >> 8);
-    h[n++] = (unsigned char)vl;
-    memcpy(h + n, value, vl);
-    return n + vl;
-}
-
 /* A message with the given :message-type and the name under `name_hdr`;
  * returns its offset. */
 static size_t msg(struct stream *s, const char *mtype, const char *name_hdr, const char *name, const char *payload)
 {
-    unsigned char h[512];
-    size_t hl = 0;
+    struct awsev_hdrs h = { .n = 0 };
     if (name_hdr)
-        hl = hdr(h, hl, name_hdr, name);
-    hl = hdr(h, hl, ":content-type", "application/json");
+        awsev_hdr_str(&h, name_hdr, name);
+    awsev_hdr_str(&h, ":content-type", "application/json");
     if (mtype)
-        hl = hdr(h, hl, ":message-type", mtype);
-    size_t pl = strlen(payload), at = s->n;
-    uint32_t total = (uint32_t)(16 + hl + pl);
-    CHECK(s->n + total <= sizeof s->b);
-    unsigned char *m = s->b + s->n;
-    put32(m, total);
-    put32(m + 4, (uint32_t)hl);
-    put32(m + 8, crc(m, 8));
-    memcpy(m + 12, h, hl);
-    memcpy(m + 12 + hl, payload, pl);
-    put32(m + total - 4, crc(m, total - 4));
-    s->n += total;
-    return at;
+        awsev_hdr_str(&h, ":message-type", mtype);
+    size_t pl = strlen(payload);
+    CHECK(s->n + 16 + h.n + pl <= sizeof s->b);
+    return awsev_message(s->b, &s->n, &h, payload, pl);
 }
 
 static size_t ev(struct stream *s, const char *event, const char *payload)
@@ -275,17 +234,11 @@ static void bedrock_should_report_exceptions_in_a_stream(void)
     /* an error message: its code and its text */
     struct stream s = { .n = 0 };
     text_stream(&s, "x");
-    unsigned char h[256];
-    size_t hl = hdr(h, 0, ":message-type", "error");
-    hl = hdr(h, hl, ":error-code", "InternalFailure");
-    hl = hdr(h, hl, ":error-message", "The request processing has failed");
-    unsigned char *m = s.b + s.n;
-    put32(m, (uint32_t)(16 + hl));
-    put32(m + 4, (uint32_t)hl);
-    put32(m + 8, crc(m, 8));
-    memcpy(m + 12, h, hl);
-    put32(m + 12 + hl, crc(m, 12 + hl));
-    s.n += 16 + hl;
+    struct awsev_hdrs h = { .n = 0 };
+    awsev_hdr_str(&h, ":message-type", "error");
+    awsev_hdr_str(&h, ":error-code", "InternalFailure");
+    awsev_hdr_str(&h, ":error-message", "The request processing has failed");
+    awsev_message(s.b, &s.n, &h, NULL, 0);
     struct lt_generation g;
     struct gen_x c = { .url = URL_STREAM, .req = REQ, .ct = CT_STREAM, .body = s.b, .body_len = s.n };
     CHECK(parse(&c, &g) == LT_OK);
