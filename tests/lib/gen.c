@@ -7,6 +7,7 @@
 #include "gen.h"
 
 #include <dirent.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -133,6 +134,22 @@ void gen_usage_is(const struct lt_generation *g, const char *spec)
 static const char *gen_show(const char *s)
 {
     return s ? s : "(null)";
+}
+
+void gen_status_is(const struct lt_generation *g, enum lt_level level, const char *want, const char *fmt, ...)
+{
+    char name[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(name, sizeof name, fmt, ap);
+    va_end(ap);
+    CHECKF(g->level == level, "%s: level %d, want %d (status \"%s\")", name, (int)g->level, (int)level,
+           gen_show(g->status_message));
+    if (want)
+        CHECKF(g->status_message && strstr(g->status_message, want), "%s: status \"%s\", want \"%s\" in it", name,
+               gen_show(g->status_message), want);
+    else
+        CHECKF(!g->status_message, "%s: status \"%s\", want none", name, g->status_message);
 }
 
 bool gen_differ(const struct lt_generation *a, const struct lt_generation *b, unsigned what, char *why, size_t n)

@@ -63,6 +63,12 @@ long long gen_usage(const struct lt_generation *g, const char *key);
  * there are any. */
 void gen_usage_is(const struct lt_generation *g, const char *spec);
 
+/* The case fails unless g->level is `level` and the status message holds
+ * `want` (want NULL: there is no status message). fmt... names the case in
+ * the failure message. */
+void gen_status_is(const struct lt_generation *g, enum lt_level level, const char *want, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
 /* What gen_differ compares. The response side is what any envelope of the
  * same answer must agree on; the request side depends on the URL and
  * request as well. */
