@@ -105,12 +105,9 @@ static void fuzz_envelopes(const char *req, size_t req_len, const uint8_t *resp,
     lt_buf_free(&sse);
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+static void fuzz_target(struct fuzz_input *fi)
 {
-    struct fuzz_input fi;
-    if (!fuzz_input_read(data, size, &fi))
-        return 0;
-    unsigned flags = fi.flags;
+    unsigned flags = fi->flags;
     unsigned api = flags & 3;
     bool known = (flags & 4) != 0;
     bool streamed_ct = (flags & 32) != 0;
@@ -131,17 +128,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         .provider = api >= 2 ? "bedrock" : known ? "anthropic" : "anthropic-compatible",
         .known_host = known,
         .url = urls[api][known],
-        .req = fi.req,
-        .req_len = fi.req_len,
+        .req = fi->req,
+        .req_len = fi->req_len,
         .http_status = (flags & 8) ? 500 : 200,
         .content_type = !streamed_ct ? "application/json"
                         : api >= 2   ? "application/vnd.amazon.eventstream"
                                      : "text/event-stream",
     };
-    struct lt_generation g;
-    fuzz_differential(&fi, &in, !(flags & 16), FUZZ_KEY, 0, &g);
-    lt_generation_free(&g);
+    fuzz_run(fi, &in, !(flags & 16), FUZZ_KEY, 0);
     if (api == 3 && !(flags & 8))
-        fuzz_envelopes(fi.req, fi.req_len, fi.resp, fi.resp_len);
-    return 0;
+        fuzz_envelopes(fi->req, fi->req_len, fi->resp, fi->resp_len);
 }

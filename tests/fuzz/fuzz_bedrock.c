@@ -13,20 +13,17 @@
 /* A credential in the URL's query: it must never reach the generation. */
 #define FUZZ_KEY "Zq8xK3vW9pL2"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+static void fuzz_target(struct fuzz_input *fi)
 {
-    struct fuzz_input fi;
-    if (!fuzz_input_read(data, size, &fi))
-        return 0;
-    unsigned flags = fi.flags;
+    unsigned flags = fi->flags;
     uint8_t *mended = NULL;
-    if ((flags & 16) && fi.resp_len) {
-        mended = malloc(fi.resp_len);
+    if ((flags & 16) && fi->resp_len) {
+        mended = malloc(fi->resp_len);
         if (!mended)
-            return 0;
-        memcpy(mended, fi.resp, fi.resp_len);
-        awsev_mend(mended, fi.resp_len);
-        fi.resp = mended;
+            return;
+        memcpy(mended, fi->resp, fi->resp_len);
+        awsev_mend(mended, fi->resp_len);
+        fi->resp = mended;
     }
     bool stream = flags & 1;
     struct lt_parse_in in = {
@@ -35,14 +32,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         .known_host = (flags & 8) != 0,
         .url = stream ? "https://bedrock-runtime.us-east-1.amazonaws.com/model/meta.llama3%3A0/converse-stream?k=" FUZZ_KEY
                       : "https://bedrock-runtime.us-east-1.amazonaws.com/model/meta.llama3%3A0/converse?k=" FUZZ_KEY,
-        .req = fi.req,
-        .req_len = fi.req_len,
+        .req = fi->req,
+        .req_len = fi->req_len,
         .http_status = (flags & 2) ? 500 : 200,
         .content_type = stream ? "application/vnd.amazon.eventstream" : "application/json",
     };
-    struct lt_generation g;
-    fuzz_differential(&fi, &in, !(flags & 4), FUZZ_KEY, FUZZ_CHECK_JSON, &g);
-    lt_generation_free(&g);
+    fuzz_run(fi, &in, !(flags & 4), FUZZ_KEY, FUZZ_CHECK_JSON);
     free(mended);
-    return 0;
 }

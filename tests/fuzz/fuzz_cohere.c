@@ -10,24 +10,18 @@
 /* A credential in the URL's query: it must never reach the generation. */
 #define FUZZ_KEY "Zq8xK3vW9pL2"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+static void fuzz_target(struct fuzz_input *fi)
 {
-    struct fuzz_input fi;
-    if (!fuzz_input_read(data, size, &fi))
-        return 0;
-    unsigned flags = fi.flags;
+    unsigned flags = fi->flags;
     struct lt_parse_in in = {
         .api = LT_API_COHERE_CHAT,
         .provider = (flags & 8) ? "cohere" : "cohere-compatible",
         .known_host = (flags & 8) != 0,
         .url = "https://api.cohere.com/v2/chat?key=" FUZZ_KEY,
-        .req = fi.req,
-        .req_len = fi.req_len,
+        .req = fi->req,
+        .req_len = fi->req_len,
         .http_status = (flags & 2) ? 500 : 200,
         .content_type = (flags & 1) ? "text/event-stream" : "application/json",
     };
-    struct lt_generation g;
-    fuzz_differential(&fi, &in, !(flags & 4), FUZZ_KEY, FUZZ_CHECK_JSON, &g);
-    lt_generation_free(&g);
-    return 0;
+    fuzz_run(fi, &in, !(flags & 4), FUZZ_KEY, FUZZ_CHECK_JSON);
 }

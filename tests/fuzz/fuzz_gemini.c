@@ -12,12 +12,9 @@
  * bodies themselves carry the same bytes, which the fuzzer can learn). */
 #define FUZZ_KEY "Zq8xK3vW9pL2"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+static void fuzz_target(struct fuzz_input *fi)
 {
-    struct fuzz_input fi;
-    if (!fuzz_input_read(data, size, &fi))
-        return 0;
-    unsigned flags = fi.flags;
+    unsigned flags = fi->flags;
     static const char *const urls[4] = {
         "https://host.example/v1beta/models/gemini-x:generateContent?key=" FUZZ_KEY,
         "https://host.example/v1beta/models/gemini-x:generateContent?alt=sse&key=" FUZZ_KEY,
@@ -30,13 +27,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         .provider = (flags & 8) ? "gemini" : "gemini-compatible",
         .known_host = (flags & 8) != 0,
         .url = urls[(flags & 1) | ((flags >> 3) & 2)],
-        .req = fi.req,
-        .req_len = fi.req_len,
+        .req = fi->req,
+        .req_len = fi->req_len,
         .http_status = (flags & 2) ? 500 : 200,
         .content_type = (flags & 32) ? NULL : (flags & 1) ? "text/event-stream" : "application/json",
     };
-    struct lt_generation g;
-    fuzz_differential(&fi, &in, !(flags & 4), FUZZ_KEY, 0, &g);
-    lt_generation_free(&g);
-    return 0;
+    fuzz_run(fi, &in, !(flags & 4), FUZZ_KEY, 0);
 }

@@ -1,9 +1,11 @@
 /* fuzz_gen.h — the standard differential run every provider fuzz target
  * makes: its input layout, the response parsed whole and in pieces, the two
  * generations compared field by field (gen_differ, tests/lib/gen.c), and
- * what must hold of any generation. A target only chooses the API, URL,
- * provider, status and Content-Type from the flags, and adds checks of its
- * own. Aborts on any difference, as libFuzzer expects.
+ * what must hold of any generation. This header defines the entry point,
+ * LLVMFuzzerTestOneInput; a target defines fuzz_target, which chooses the
+ * API, URL, provider, status and Content-Type from the flags, calls
+ * fuzz_run (or fuzz_differential, then checks of its own). Aborts on any
+ * difference, as libFuzzer expects.
  *
  * Input: byte 0 flags (the target's meaning), byte 1 split seed, byte 2
  * largest piece - 1; then the request body up to the first 0xFF byte (none:
@@ -174,6 +176,26 @@ static enum lt_rc fuzz_differential(const struct fuzz_input *fi, const struct lt
     }
     lt_generation_free(&parts);
     return ra;
+}
+
+/* fuzz_differential, and nothing else to check. */
+static inline void fuzz_run(const struct fuzz_input *fi, const struct lt_parse_in *in, bool complete, const char *key,
+                            unsigned checks)
+{
+    struct lt_generation g;
+    fuzz_differential(fi, in, complete, key, checks, &g);
+    lt_generation_free(&g);
+}
+
+/* What the target does with one input (it may point fi->resp elsewhere). */
+static void fuzz_target(struct fuzz_input *fi);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    struct fuzz_input fi;
+    if (fuzz_input_read(data, size, &fi))
+        fuzz_target(&fi);
+    return 0;
 }
 
 #endif

@@ -12,25 +12,19 @@
  * (unless the bodies themselves carry the same bytes). */
 #define FUZZ_KEY "Zq8xK3vW9pL2"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+static void fuzz_target(struct fuzz_input *fi)
 {
-    struct fuzz_input fi;
-    if (!fuzz_input_read(data, size, &fi))
-        return 0;
-    unsigned flags = fi.flags;
+    unsigned flags = fi->flags;
     struct lt_parse_in in = {
         .api = (flags & 16) ? LT_API_OLLAMA_GENERATE : LT_API_OLLAMA_CHAT,
         .provider = "ollama",
         .known_host = (flags & 8) != 0,
         .url = (flags & 16) ? "http://gpu-box:11434/api/generate?key=" FUZZ_KEY
                             : "http://gpu-box:11434/api/chat?key=" FUZZ_KEY,
-        .req = fi.req,
-        .req_len = fi.req_len,
+        .req = fi->req,
+        .req_len = fi->req_len,
         .http_status = (flags & 2) ? 500 : 200,
         .content_type = (flags & 32) ? NULL : (flags & 1) ? "application/x-ndjson" : "application/json",
     };
-    struct lt_generation g;
-    fuzz_differential(&fi, &in, !(flags & 4), FUZZ_KEY, 0, &g);
-    lt_generation_free(&g);
-    return 0;
+    fuzz_run(fi, &in, !(flags & 4), FUZZ_KEY, 0);
 }

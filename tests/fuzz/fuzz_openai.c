@@ -68,29 +68,26 @@ static const char *fuzz_url(enum lt_api api, bool azure)
     }
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+static void fuzz_target(struct fuzz_input *fi)
 {
-    struct fuzz_input fi;
-    if (!fuzz_input_read(data, size, &fi))
-        return 0;
-    unsigned flags = fi.flags;
+    unsigned flags = fi->flags;
     bool azure = (flags & 0x80) != 0;
-    enum lt_api api = fuzz_api(flags, fi.data, fi.req_len, fi.resp, fi.resp_len);
+    enum lt_api api = fuzz_api(flags, fi->data, fi->req_len, fi->resp, fi->resp_len);
     struct lt_parse_in in = {
         .api = api,
         .provider = azure ? "azure" : (flags & 8) ? "openai" : "openai-compatible",
         .known_host = azure || (flags & 8) != 0,
         .url = fuzz_url(api, azure),
-        .req = fi.req,
-        .req_len = fi.req_len,
+        .req = fi->req,
+        .req_len = fi->req_len,
         .http_status = (flags & 2) ? 500 : 200,
         .content_type = (flags & 1) ? "text/event-stream" : "application/json",
     };
     bool complete = !(flags & 4);
     struct lt_generation a, c;
-    enum lt_rc ra = fuzz_differential(&fi, &in, complete, FUZZ_KEY, 0, &a);
+    enum lt_rc ra = fuzz_differential(fi, &in, complete, FUZZ_KEY, 0, &a);
     lt_jscan_set_fastpath(false);
-    enum lt_rc rc = fuzz_parse(&in, fi.resp, fi.resp_len, NULL, complete, &c);
+    enum lt_rc rc = fuzz_parse(&in, fi->resp, fi->resp_len, NULL, complete, &c);
     lt_jscan_set_fastpath(true);
     if (rc != ra)
         abort();
@@ -101,5 +98,4 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     lt_generation_free(&a);
     lt_generation_free(&c);
-    return 0;
 }
