@@ -59,7 +59,8 @@ LIB_NOHOOK := $(filter-out shim/hooks.c shim/dlhook.c,$(LIB_SRC))
 HDRS      := $(wildcard shim/*.h providers/*.h tests/lib/*.h)
 UNIT_SRC  := $(sort $(wildcard tests/unit/test_*.c))
 FUZZ_SRC  := $(sort $(wildcard tests/fuzz/fuzz_*.c))
-TESTLIB   := tests/lib/tap.c
+TESTLIB   := $(sort $(wildcard tests/lib/*.c))
+FUZZ_HDRS := $(wildcard tests/fuzz/*.h)
 
 objs = $(patsubst %.c,$(DIR_$(1))/obj/%.o,$(LIB_SRC)) $(DIR_$(1))/obj/providers/prices.o
 # Objects without the interposing hooks: unit tests link these directly.
@@ -105,7 +106,7 @@ $(DIR_$(1))/tests/%: tests/unit/%.c $(TESTLIB) $(call core_objs,$(1)) $(HDRS)
 	    -Wl,-Bstatic -lbsd -Wl,-Bdynamic -ldl -pthread
 
 # Each fuzz target also runs in `make test`: a plain main replays its seeds.
-$(DIR_$(1))/tests/test_fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c tests/fuzz/fuzz.h $(TESTLIB) $(call core_objs,$(1)) $(HDRS)
+$(DIR_$(1))/tests/test_fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(FUZZ_HDRS) $(TESTLIB) $(call core_objs,$(1)) $(HDRS)
 	$$(call say,CC,$$@)
 	$(Q)mkdir -p $$(dir $$@)
 	$(Q)$(CC) $(BASE) $(OPT_$(1)) -DFUZZ_NAME='"$$*"' -o $$@ $$< tests/fuzz/replay.c $(TESTLIB) \
@@ -156,13 +157,13 @@ build/bench/bench_parse: tests/bench/bench_parse.c $(TESTLIB) $(call core_objs,r
 	$(Q)mkdir -p build/bench
 	$(Q)$(CC) $(BASE) -O2 -o $@ $< $(TESTLIB) $(call core_objs,release) -Wl,-Bstatic -lbsd -Wl,-Bdynamic -ldl -pthread
 
-# libFuzzer builds (clang): every core source plus one target.
+# libFuzzer builds (clang): every core source, the test library, one target.
 FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
                -fno-sanitize-recover=all -DLLMTAP_VERSION='"$(VERSION)"' -DLLMTAP_ROOT='"$(ROOT)"'
-build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(LIB_NOHOOK) $(HDRS) providers/prices.S $(PRICES_JSON) $(PRICES_IDX)
+build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_HDRS) $(TESTLIB) $(LIB_NOHOOK) $(HDRS) providers/prices.S $(PRICES_JSON) $(PRICES_IDX)
 	$(call say,CLANG,$@)
 	$(Q)mkdir -p build/fuzz
-	$(Q)clang $(FUZZ_CFLAGS) $(PRICES_DEFS) -o $@ $< $(LIB_NOHOOK) \
+	$(Q)clang $(FUZZ_CFLAGS) $(PRICES_DEFS) -DFUZZ_NAME='"$*"' -o $@ $< $(TESTLIB) $(LIB_NOHOOK) \
 	    providers/prices.S -lbsd -ldl -pthread
 
 # FUZZ_SECONDS per target (default 300); corpus seeded from the fixtures.

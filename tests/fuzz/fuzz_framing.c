@@ -12,6 +12,7 @@
 
 #include "../../providers/framing.h"
 #include "../../shim/buf.h"
+#include "../lib/awsev.h"
 #include "fuzz.h"
 
 struct fuzz_log {
@@ -60,40 +61,6 @@ static void fuzz_run(enum lt_framing kind, const uint8_t *p, size_t n, size_t ca
     lt_framer_free(&f);
 }
 
-static uint32_t fuzz_crc32(const uint8_t *p, size_t n)
-{
-    uint32_t c = 0xFFFFFFFFu;
-    for (size_t i = 0; i < n; i++) {
-        c ^= p[i];
-        for (int k = 0; k < 8; k++)
-            c = c & 1 ? (c >> 1) ^ 0xEDB88320u : c >> 1;
-    }
-    return ~c;
-}
-
-static void fuzz_put32(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)(v >> 24);
-    p[1] = (uint8_t)(v >> 16);
-    p[2] = (uint8_t)(v >> 8);
-    p[3] = (uint8_t)v;
-}
-
-/* Rewrites the prelude and message CRCs of every message whose length fits
- * in the input, so that the header and payload paths are reached. */
-static void fuzz_mend_aws(uint8_t *p, size_t n)
-{
-    size_t i = 0;
-    while (n - i >= 16) {
-        uint32_t total = (uint32_t)p[i] << 24 | (uint32_t)p[i + 1] << 16 | (uint32_t)p[i + 2] << 8 | p[i + 3];
-        fuzz_put32(p + i + 8, fuzz_crc32(p + i, 8));
-        if (total < 16 || total > n - i)
-            return;
-        fuzz_put32(p + i + total - 4, fuzz_crc32(p + i, total - 4));
-        i += total;
-    }
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size < 3)
@@ -111,7 +78,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (!copy)
             return 0;
         memcpy(copy, data, size);
-        fuzz_mend_aws(copy, size);
+        awsev_mend(copy, size);
         data = copy;
     }
     struct fuzz_log whole, parts;

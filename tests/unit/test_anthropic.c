@@ -18,6 +18,8 @@
 #include "../../shim/buf.h"
 #include "../../shim/json.h"
 #include "../../shim/mem.h"
+#include "../lib/awsev.h"
+#include "../lib/gen.h"
 #include "../lib/tap.h"
 
 #define MSGS "https://api.anthropic.com/v1/messages"
@@ -36,68 +38,6 @@
     "{\"id\":\"msg_1\",\"type\":\"message\",\"role\":\"assistant\",\"model\":\"claude-3-5-haiku-20241022\","      \
     "\"content\":[{\"type\":\"text\",\"text\":\"hello\"}],\"stop_reason\":\"end_turn\",\"stop_sequence\":null,"    \
     "\"usage\":{\"input_tokens\":3,\"output_tokens\":2}}"
-
-struct xin {
-    const char *url;
-    const char *req;
-    long status;
-    const char *ct;
-    const char *body;
-    size_t body_len; /* 0: strlen */
-    bool incomplete;
-};
-
-/* Runs one exchange, the body fed in three pieces. */
-static enum lt_rc xrun(const struct xin *x, struct lt_generation *g)
-{
-    struct lt_match m = { 0 };
-    memset(g, 0, sizeof *g);
-    CHECKF(lt_provider_match_url(x->url, &m), "%s: no match", x->url);
-    struct lt_parse_in in = { m.api, m.provider, m.known_host, x->url, x->req, x->req ? strlen(x->req) : 0,
-                              x->status, x->ct };
-    struct lt_parser *p = NULL;
-    enum lt_rc rc = lt_parser_new(&in, &p);
-    if (rc != LT_OK)
-        return rc;
-    size_t n = x->body ? (x->body_len ? x->body_len : strlen(x->body)) : 0;
-    size_t a = n / 3, b = 2 * n / 3;
-    lt_parser_feed(p, x->body, a);
-    lt_parser_feed(p, x->body + a, b - a);
-    lt_parser_feed(p, x->body + b, n - b);
-    rc = lt_parser_finish(p, !x->incomplete, g);
-    lt_parser_free(p);
-    return rc;
-}
-
-static bool str_eq(const char *a, const char *b)
-{
-    return (!a && !b) || (a && b && strcmp(a, b) == 0);
-}
-
-static const char *meta_of(const struct lt_generation *g, const char *key)
-{
-    for (int i = 0; i < g->n_meta; i++)
-        if (!strcmp(g->meta[i].key, key))
-            return g->meta[i].value;
-    return NULL;
-}
-
-/* spec: "key=value,key=value", exactly the keys present, in any order */
-static void usage_is(const struct lt_generation *g, const char *spec)
-{
-    char buf[512];
-    snprintf(buf, sizeof buf, "%s", spec);
-    int n = 0;
-    for (char *save = NULL, *kv = strtok_r(buf, ",", &save); kv; kv = strtok_r(NULL, ",", &save), n++) {
-        char *eq = strchr(kv, '=');
-        CHECK(eq);
-        *eq = '\0';
-        long long v = -1;
-        CHECKF(lt_generation_get_usage(g, kv, &v), "usage %s missing", kv);
-        CHECKF(v == atoll(eq + 1), "usage %s = %lld, want %s", kv, v, eq + 1);
-    }
-    CHECKF(g->n_usage == n, "%d usage keys, want %d (%s)", g->n_usage, n, spec);
-}
 
 /* An SSE stream from event JSON texts: "event: <type>\ndata: <json>\n\n". */
 static void sse_add(struct lt_buf *b, const char *event, const char *json)
@@ -150,7 +90,7 @@ static void anthropic_should_match_only_its_paths(void)
             continue;
         }
         CHECKF(hit && m.api == t[i].api, "%s: api %d, want %d", t[i].url, hit ? (int)m.api : -1, (int)t[i].api);
-        CHECKF(str_eq(m.provider, t[i].provider), "%s: provider %s", t[i].url, m.provider);
+        CHECKF(gen_str_eq(m.provider, t[i].provider), "%s: provider %s", t[i].url, m.provider);
     }
 }
 
@@ -179,9 +119,9 @@ static void anthropic_should_skip_unconfirmed_bodies_on_unknown_hosts(void)
         { "http://10.0.0.9/model/m/invoke", "{\"inputText\":\"hi\"}" },
     };
     for (size_t i = 0; i < TAP_N(bad); i++) {
-        struct xin x = { bad[i].url, bad[i].req, 200, JSONCT, ANSWER, 0, false };
+        struct gen_x x = { bad[i].url, bad[i].req, 200, JSONCT, ANSWER, GEN_THIRDS, false };
         struct lt_generation g;
-        CHECKF(xrun(&x, &g) == LT_ERR_SKIP, "body %zu not skipped", i);
+        CHECKF(gen_run(&x, &g) == LT_ERR_SKIP, "body %zu not skipped", i);
     }
     const char *good[][2] = {
         { "http://10.0.0.9/v1/messages", REQ },
@@ -190,17 +130,17 @@ static void anthropic_should_skip_unconfirmed_bodies_on_unknown_hosts(void)
         { "http://10.0.0.9/model/m/invoke", "{\"anthropic_version\":\"v\",\"prompt\":\"p\"}" },
     };
     for (size_t i = 0; i < TAP_N(good); i++) {
-        struct xin x = { good[i][0], good[i][1], 200, JSONCT, ANSWER, 0, false };
+        struct gen_x x = { good[i][0], good[i][1], 200, JSONCT, ANSWER, GEN_THIRDS, false };
         struct lt_generation g;
-        CHECKF(xrun(&x, &g) == LT_OK, "body %zu skipped", i);
+        CHECKF(gen_run(&x, &g) == LT_OK, "body %zu skipped", i);
         CHECK_STR(g.output_text, "hello");
         lt_generation_free(&g);
     }
     /* a known host needs no confirmation: an unreadable body still gives a
      * generation from the answer */
-    struct xin known = { MSGS, "garbage", 200, JSONCT, ANSWER, 0, false };
+    struct gen_x known = { MSGS, "garbage", 200, JSONCT, ANSWER, GEN_THIRDS, false };
     struct lt_generation g;
-    CHECK(xrun(&known, &g) == LT_OK);
+    CHECK(gen_run(&known, &g) == LT_OK);
     CHECK(g.request_model == NULL && g.input_json == NULL && g.params_json == NULL);
     CHECK(g.n_input_messages == -1);
     CHECK_STR(g.model, "claude-3-5-haiku-20241022");
@@ -224,9 +164,9 @@ static void anthropic_should_split_parameters_from_input(void)
         "\"tools\":[{\"name\":\"f\",\"input_schema\":{\"type\":\"object\"}}],"
         "\"messages\":[{\"role\":\"user\",\"content\":\"a\"},{\"role\":\"assistant\",\"content\":\"b\"},"
         "{\"role\":\"user\",\"content\":[{\"type\":\"text\",\"text\":\"c \\u00e9\"}]}]}";
-    struct xin x = { MSGS, req, 200, JSONCT, ANSWER, 0, false };
+    struct gen_x x = { MSGS, req, 200, JSONCT, ANSWER, GEN_THIRDS, false };
     struct lt_generation g;
-    CHECK(xrun(&x, &g) == LT_OK);
+    CHECK(gen_run(&x, &g) == LT_OK);
     CHECK_STR(g.request_model, "claude-opus-4-1");
     CHECK_STR(g.params_json,
               "{\"max_tokens\":2048,\"temperature\":0.5,\"top_p\":0.9,\"top_k\":5,\"stop_sequences\":[\"END\"],"
@@ -246,19 +186,19 @@ static void anthropic_should_split_parameters_from_input(void)
     /* Bedrock: anthropic_version and anthropic_beta are transport, the model is the path's */
     const char *breq = "{\"anthropic_version\":\"bedrock-2023-05-31\",\"anthropic_beta\":[\"x\"],\"max_tokens\":9,"
                        "\"system\":\"s\",\"messages\":[{\"role\":\"user\",\"content\":\"q\"}]}";
-    struct xin b = { BEDROCK, breq, 200, JSONCT, ANSWER, 0, false };
-    CHECK(xrun(&b, &g) == LT_OK);
+    struct gen_x b = { BEDROCK, breq, 200, JSONCT, ANSWER, GEN_THIRDS, false };
+    CHECK(gen_run(&b, &g) == LT_OK);
     CHECK_STR(g.params_json, "{\"max_tokens\":9}");
     CHECK_STR(g.input_json, "{\"system\":\"s\",\"messages\":[{\"role\":\"user\",\"content\":\"q\"}]}");
     CHECK_STR(g.request_model, "anthropic.claude-3-haiku-20240307-v1:0");
     CHECK_STR(g.model, "claude-3-5-haiku-20241022"); /* the answer's */
-    CHECK_STR(meta_of(&g, "bedrock_model_id"), "anthropic.claude-3-haiku-20240307-v1:0");
+    CHECK_STR(gen_meta(&g, "bedrock_model_id"), "anthropic.claude-3-haiku-20240307-v1:0");
     CHECK(!g.stream);
     lt_generation_free(&g);
 
     /* no parameters at all: no params_json */
-    struct xin y = { MSGS, "{\"model\":\"m\",\"messages\":[]}", 200, JSONCT, ANSWER, 0, false };
-    CHECK(xrun(&y, &g) == LT_OK);
+    struct gen_x y = { MSGS, "{\"model\":\"m\",\"messages\":[]}", 200, JSONCT, ANSWER, GEN_THIRDS, false };
+    CHECK(gen_run(&y, &g) == LT_OK);
     CHECK(g.params_json == NULL);
     CHECK_INT(g.n_input_messages, 0);
     lt_generation_free(&g);
@@ -280,9 +220,9 @@ static void anthropic_should_keep_large_image_blocks_whole(void)
     lt_buf_adds(&req, "\"}},{\"type\":\"document\",\"source\":{\"type\":\"base64\",\"media_type\":\"application/pdf\","
                       "\"data\":\"JVBERi0xLjQK\"}},{\"type\":\"text\",\"text\":\"What is this?\"}]}]}");
     CHECK(!req.truncated);
-    struct xin x = { MSGS, req.data, 200, JSONCT, ANSWER, 0, false };
+    struct gen_x x = { MSGS, req.data, 200, JSONCT, ANSWER, GEN_THIRDS, false };
     struct lt_generation g;
-    CHECK(xrun(&x, &g) == LT_OK);
+    CHECK(gen_run(&x, &g) == LT_OK);
     CHECK(g.input_json && strlen(g.input_json) > n);
     CHECK(strstr(g.input_json, "\"media_type\":\"image/jpeg\"") && strstr(g.input_json, "What is this?"));
     CHECK_INT(g.n_input_messages, 1);
@@ -330,18 +270,12 @@ static void anthropic_should_warn_when_a_response_does_not_parse(void)
           LT_LEVEL_DEFAULT, NULL },
     };
     for (size_t i = 0; i < TAP_N(t); i++) {
-        struct xin x = { t[i].url, t[i].req, 200, t[i].ct, t[i].body, 0, t[i].incomplete };
+        struct gen_x x = { t[i].url, t[i].req, 200, t[i].ct, t[i].body, GEN_THIRDS, t[i].incomplete };
         struct lt_generation g;
-        CHECK(xrun(&x, &g) == LT_OK);
-        CHECKF(g.level == t[i].level, "case %zu: level %d (%s)", i, (int)g.level,
-               g.status_message ? g.status_message : "(null)");
-        if (t[i].want)
-            CHECKF(g.status_message && strstr(g.status_message, t[i].want), "case %zu: status \"%s\"", i,
-                   g.status_message ? g.status_message : "(null)");
-        else
-            CHECK(g.status_message == NULL);
+        CHECK(gen_run(&x, &g) == LT_OK);
+        gen_status_is(&g, t[i].level, t[i].want, "case %zu", i);
         CHECK(g.input_json != NULL); /* the request side is always there */
-        CHECK(g.request_model != NULL && str_eq(g.model, g.request_model));
+        CHECK(g.request_model != NULL && gen_str_eq(g.model, g.request_model));
         lt_generation_free(&g);
     }
     CHECK_INT(lt_mem_live_bytes(), 0);
@@ -375,12 +309,10 @@ static void anthropic_should_report_errors_without_secrets(void)
         { 503, JSONCT, "{\"unexpected\":true}", "HTTP 503: {\"unexpected\":true}", NULL },
     };
     for (size_t i = 0; i < TAP_N(t); i++) {
-        struct xin x = { key_url, REQ_STREAM, t[i].status, t[i].ct, t[i].body, 0, false };
+        struct gen_x x = { key_url, REQ_STREAM, t[i].status, t[i].ct, t[i].body, GEN_THIRDS, false };
         struct lt_generation g;
-        CHECK(xrun(&x, &g) == LT_OK);
-        CHECKF(g.level == LT_LEVEL_ERROR, "case %zu: level %d", i, (int)g.level);
-        CHECKF(g.status_message && strstr(g.status_message, t[i].want), "case %zu: status \"%s\"", i,
-               g.status_message ? g.status_message : "(null)");
+        CHECK(gen_run(&x, &g) == LT_OK);
+        gen_status_is(&g, LT_LEVEL_ERROR, t[i].want, "case %zu", i);
         CHECKF(!strstr(g.status_message, "QUERYSECRET"), "case %zu: query leaked", i);
         if (t[i].never)
             CHECKF(!strstr(g.status_message, t[i].never), "case %zu: secret leaked: %s", i, g.status_message);
@@ -389,11 +321,11 @@ static void anthropic_should_report_errors_without_secrets(void)
         lt_generation_free(&g);
     }
     /* an error document with status 200 is an error too */
-    struct xin x = { MSGS, REQ, 200, JSONCT,
-                     "{\"type\":\"error\",\"error\":{\"type\":\"api_error\",\"message\":\"Internal server error\"}}", 0,
-                     false };
+    struct gen_x x = { MSGS, REQ, 200, JSONCT,
+                       "{\"type\":\"error\",\"error\":{\"type\":\"api_error\",\"message\":\"Internal server error\"}}",
+                       GEN_THIRDS, false };
     struct lt_generation g;
-    CHECK(xrun(&x, &g) == LT_OK);
+    CHECK(gen_run(&x, &g) == LT_OK);
     CHECK(g.level == LT_LEVEL_ERROR);
     CHECK_STR(g.status_message, "api_error: Internal server error");
     lt_generation_free(&g);
@@ -423,11 +355,10 @@ static void anthropic_should_flag_error_events_in_a_stream(void)
         sse_add(&b, "content_block_delta",
                 "{\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"text_delta\",\"text\":\"so far\"}}");
         lt_buf_adds(&b, t[i].tail);
-        struct xin x = { MSGS, REQ_STREAM, 200, SSE, b.data, 0, false };
+        struct gen_x x = { MSGS, REQ_STREAM, 200, SSE, b.data, GEN_THIRDS, false };
         struct lt_generation g;
-        CHECK(xrun(&x, &g) == LT_OK);
-        CHECKF(g.level == LT_LEVEL_ERROR, "case %zu", i);
-        CHECKF(g.status_message && strstr(g.status_message, t[i].want), "case %zu: %s", i, g.status_message);
+        CHECK(gen_run(&x, &g) == LT_OK);
+        gen_status_is(&g, LT_LEVEL_ERROR, t[i].want, "case %zu", i);
         CHECK_STR(g.output_text, "so far");
         CHECK_STR(g.response_id, "msg_s");
         CHECK_STR(g.model, "claude-x");
@@ -435,9 +366,9 @@ static void anthropic_should_flag_error_events_in_a_stream(void)
         lt_buf_free(&b);
     }
     /* an HTTP error answered as an event stream */
-    struct xin x = { MSGS, REQ_STREAM, 500, SSE, "event: ping\ndata: {\"type\":\"ping\"}\n\n", 0, false };
+    struct gen_x x = { MSGS, REQ_STREAM, 500, SSE, "event: ping\ndata: {\"type\":\"ping\"}\n\n", GEN_THIRDS, false };
     struct lt_generation g;
-    CHECK(xrun(&x, &g) == LT_OK);
+    CHECK(gen_run(&x, &g) == LT_OK);
     CHECK(g.level == LT_LEVEL_ERROR);
     CHECK_STR(g.status_message, "HTTP 500");
     lt_generation_free(&g);
@@ -474,30 +405,30 @@ static void anthropic_should_take_the_last_usage_report(void)
             sse_add(&b, "message_delta", ev);
         }
         sse_add(&b, "message_stop", "{\"type\":\"message_stop\"}");
-        struct xin x = { MSGS, REQ_STREAM, 200, SSE, b.data, 0, false };
+        struct gen_x x = { MSGS, REQ_STREAM, 200, SSE, b.data, GEN_THIRDS, false };
         struct lt_generation g;
-        CHECK(xrun(&x, &g) == LT_OK);
+        CHECK(gen_run(&x, &g) == LT_OK);
         CHECKF(g.level == LT_LEVEL_DEFAULT, "case %zu: %s", i, g.status_message);
-        usage_is(&g, t[i].usage);
+        gen_usage_is(&g, t[i].usage);
         if (i == 3) {
-            CHECK_STR(meta_of(&g, "cache_creation_5m_input_tokens"), "100");
-            CHECK_STR(meta_of(&g, "cache_creation_1h_input_tokens"), "20");
+            CHECK_STR(gen_meta(&g, "cache_creation_5m_input_tokens"), "100");
+            CHECK_STR(gen_meta(&g, "cache_creation_1h_input_tokens"), "20");
         }
-        CHECK(t[i].delta_usage ? str_eq(g.finish_reason, "max_tokens") : g.finish_reason == NULL);
+        CHECK(t[i].delta_usage ? gen_str_eq(g.finish_reason, "max_tokens") : g.finish_reason == NULL);
         CHECK(g.output_json && !strcmp(g.output_json, "{\"role\":\"assistant\",\"content\":[]}"));
         lt_generation_free(&g);
         lt_buf_free(&b);
     }
     /* whole answer: web search requests and service tier go to metadata */
-    struct xin x = { MSGS, REQ, 200, JSONCT,
-                     "{\"type\":\"message\",\"content\":[],\"usage\":{\"input_tokens\":1,\"output_tokens\":2,"
-                     "\"server_tool_use\":{\"web_search_requests\":3},\"service_tier\":\"priority\"}}",
-                     0, false };
+    struct gen_x x = { MSGS, REQ, 200, JSONCT,
+                       "{\"type\":\"message\",\"content\":[],\"usage\":{\"input_tokens\":1,\"output_tokens\":2,"
+                       "\"server_tool_use\":{\"web_search_requests\":3},\"service_tier\":\"priority\"}}",
+                       GEN_THIRDS, false };
     struct lt_generation g;
-    CHECK(xrun(&x, &g) == LT_OK);
-    usage_is(&g, "input=1,output=2,total=3");
-    CHECK_STR(meta_of(&g, "web_search_requests"), "3");
-    CHECK_STR(meta_of(&g, "service_tier"), "priority");
+    CHECK(gen_run(&x, &g) == LT_OK);
+    gen_usage_is(&g, "input=1,output=2,total=3");
+    CHECK_STR(gen_meta(&g, "web_search_requests"), "3");
+    CHECK_STR(gen_meta(&g, "service_tier"), "priority");
     lt_generation_free(&g);
     CHECK_INT(lt_mem_live_bytes(), 0);
 }
@@ -539,9 +470,9 @@ static void anthropic_should_assemble_blocks_by_index(void)
             "{\"type\":\"content_block_start\",\"index\":0,\"content_block\":{\"type\":\"text\",\"text\":\"\"}}");
     sse_add(&b, "message_delta", "{\"type\":\"message_delta\",\"delta\":{\"stop_reason\":\"tool_use\"},\"usage\":{\"output_tokens\":9}}");
     sse_add(&b, "message_stop", "{\"type\":\"message_stop\"}");
-    struct xin x = { MSGS, REQ_STREAM, 200, SSE, b.data, 0, false };
+    struct gen_x x = { MSGS, REQ_STREAM, 200, SSE, b.data, GEN_THIRDS, false };
     struct lt_generation g;
-    CHECK(xrun(&x, &g) == LT_OK);
+    CHECK(gen_run(&x, &g) == LT_OK);
     CHECKF(g.level == LT_LEVEL_DEFAULT, "%s", g.status_message);
     CHECK_STR(g.output_text, "Caf\xEF\xBF\xBD end"); /* a stray byte becomes U+FFFD */
     CHECK_INT(g.n_tool_calls, 1); /* server_tool_use ran on the server: output_json only */
@@ -568,15 +499,15 @@ static void anthropic_should_assemble_blocks_by_index(void)
         "{\"type\":\"text\",\"text\":\"a\"},{\"type\":\"tool_use\",\"id\":\"t1\",\"name\":\"f\",\"input\":{\"k\":[1,2]}},"
         "{\"type\":\"text\",\"text\":\"b\"},{\"type\":\"tool_use\",\"id\":\"t2\",\"name\":\"g\",\"input\":{}}],"
         "\"stop_reason\":\"tool_use\",\"usage\":{\"input_tokens\":1,\"output_tokens\":1}}";
-    struct xin y = { MSGS, REQ, 200, JSONCT, whole, 0, false };
-    CHECK(xrun(&y, &g) == LT_OK);
+    struct gen_x y = { MSGS, REQ, 200, JSONCT, whole, GEN_THIRDS, false };
+    CHECK(gen_run(&y, &g) == LT_OK);
     CHECK_STR(g.output_text, "ab");
     CHECK_STR(g.reasoning_text, "hm");
     CHECK_INT(g.n_tool_calls, 2);
     CHECK_STR(g.tool_calls[0].arguments, "{\"k\":[1,2]}");
     CHECK_STR(g.tool_calls[1].arguments, "{}");
     CHECK(!strstr(g.output_json, "c2ln") && !strstr(g.output_json, "eA=="));
-    CHECK_STR(meta_of(&g, "redacted_thinking_blocks"), "1");
+    CHECK_STR(gen_meta(&g, "redacted_thinking_blocks"), "1");
     lt_generation_free(&g);
     CHECK_INT(lt_mem_live_bytes(), 0);
 }
@@ -586,9 +517,9 @@ static void anthropic_should_read_a_json_answer_to_a_stream_request(void)
     CHECK(lt_json_load() == LT_OK);
     const char *ct[] = { SSE, NULL, "text/event-stream; charset=utf-8" };
     for (size_t i = 0; i < TAP_N(ct); i++) {
-        struct xin x = { MSGS, REQ_STREAM, 200, ct[i], "\xEF\xBB\xBF\n " ANSWER, 0, false };
+        struct gen_x x = { MSGS, REQ_STREAM, 200, ct[i], "\xEF\xBB\xBF\n " ANSWER, GEN_THIRDS, false };
         struct lt_generation g;
-        CHECK(xrun(&x, &g) == LT_OK);
+        CHECK(gen_run(&x, &g) == LT_OK);
         CHECKF(g.level == LT_LEVEL_DEFAULT, "case %zu: %s", i, g.status_message);
         CHECK_STR(g.output_text, "hello");
         CHECK(g.stream);
@@ -599,9 +530,9 @@ static void anthropic_should_read_a_json_answer_to_a_stream_request(void)
     lt_buf_init(&b, 0);
     sse_add(&b, "message_start", msg_start);
     sse_add(&b, "message_stop", "{\"type\":\"message_stop\"}");
-    struct xin x = { MSGS, REQ, 200, NULL, b.data, 0, false };
+    struct gen_x x = { MSGS, REQ, 200, NULL, b.data, GEN_THIRDS, false };
     struct lt_generation g;
-    CHECK(xrun(&x, &g) == LT_OK);
+    CHECK(gen_run(&x, &g) == LT_OK);
     CHECKF(g.level == LT_LEVEL_DEFAULT, "%s", g.status_message);
     CHECK_STR(g.model, "claude-x");
     lt_generation_free(&g);
@@ -635,30 +566,17 @@ static void bedrock_invoke_should_decode_the_model_id(void)
           "m/x", true },
     };
     for (size_t i = 0; i < TAP_N(t); i++) {
-        struct xin x = { t[i].url, req, 200, JSONCT, nomodel, 0, false };
+        struct gen_x x = { t[i].url, req, 200, JSONCT, nomodel, GEN_THIRDS, false };
         struct lt_generation g;
-        CHECK(xrun(&x, &g) == LT_OK);
-        CHECKF(str_eq(g.model, t[i].model), "case %zu: model %s, want %s", i, g.model, t[i].model);
-        CHECK_STR(meta_of(&g, "bedrock_model_id"), t[i].model);
+        CHECK(gen_run(&x, &g) == LT_OK);
+        CHECKF(gen_str_eq(g.model, t[i].model), "case %zu: model %s, want %s", i, g.model, t[i].model);
+        CHECK_STR(gen_meta(&g, "bedrock_model_id"), t[i].model);
         CHECKF(g.stream == t[i].stream, "case %zu: stream", i);
         CHECK(!strstr(g.model, "QSECRET"));
         CHECK_STR(g.output_text, "x");
         lt_generation_free(&g);
     }
     CHECK_INT(lt_mem_live_bytes(), 0);
-}
-
-static void b64(struct lt_buf *out, const char *s, size_t n)
-{
-    static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    const unsigned char *p = (const unsigned char *)s;
-    for (size_t i = 0; i < n; i += 3) {
-        unsigned v = (unsigned)p[i] << 16 | (i + 1 < n ? (unsigned)p[i + 1] << 8 : 0) | (i + 2 < n ? p[i + 2] : 0);
-        lt_buf_addc(out, tab[v >> 18 & 63]);
-        lt_buf_addc(out, tab[v >> 12 & 63]);
-        lt_buf_addc(out, i + 1 < n ? tab[v >> 6 & 63] : '=');
-        lt_buf_addc(out, i + 2 < n ? tab[v & 63] : '=');
-    }
 }
 
 struct br_call {
@@ -692,7 +610,7 @@ static void br_chunk(struct br_call *c, const char *event_json)
     struct lt_buf p;
     lt_buf_init(&p, 0);
     lt_buf_adds(&p, "{\"bytes\":\"");
-    b64(&p, event_json, strlen(event_json));
+    awsev_b64(&p, event_json, strlen(event_json));
     lt_buf_adds(&p, "\",\"p\":\"abcdefghijklmnopqrstuvwxyzABCDEF\"}");
     br_frame(c, "event", "chunk", p.data);
     lt_buf_free(&p);
@@ -734,9 +652,9 @@ static void bedrock_invoke_should_read_event_stream_chunks(void)
     CHECK_STR(c.g.params_json, "{\"max_tokens\":100,\"temperature\":0}");
     CHECK_STR(c.g.finish_reason, "end_turn");
     CHECK_STR(c.g.response_id, "msg_bdrk_01");
-    usage_is(&c.g, "input=11,output=6,total=17");
-    CHECK_STR(meta_of(&c.g, "bedrock_invocation_latency_ms"), "512");
-    CHECK_STR(meta_of(&c.g, "bedrock_first_byte_latency_ms"), "230");
+    gen_usage_is(&c.g, "input=11,output=6,total=17");
+    CHECK_STR(gen_meta(&c.g, "bedrock_invocation_latency_ms"), "512");
+    CHECK_STR(gen_meta(&c.g, "bedrock_first_byte_latency_ms"), "230");
     lt_generation_free(&c.g);
 
     /* an exception frame mid-stream: ERROR, the text so far kept */
@@ -790,7 +708,7 @@ static void bedrock_invoke_should_read_event_stream_chunks(void)
                  "\"invocationLatency\":100,\"firstByteLatency\":50}}");
     br_end(&c, true);
     CHECK_STR(c.g.output_text, " Hello");
-    usage_is(&c.g, "input=9,output=3,total=12");
+    gen_usage_is(&c.g, "input=9,output=3,total=12");
     CHECK_STR(c.g.output_json, "{\"role\":\"assistant\",\"content\":\" Hello\"}");
     CHECK_INT(c.g.n_input_messages, 1);
     /* Bedrock's legacy chunks carry no "type": the stream is judged by its stop_reason */
@@ -839,10 +757,11 @@ static void bedrock_invoke_should_choose_its_framing(void)
         lt_generation_free(&g);
     }
     /* a stream request whose answer is one JSON error document */
-    struct xin x = { BEDROCK_STREAM, req, 400, "application/json",
-                     "{\"message\":\"Malformed input request: #: required key [max_tokens] not found\"}", 0, false };
+    struct gen_x x = { BEDROCK_STREAM, req, 400, "application/json",
+                       "{\"message\":\"Malformed input request: #: required key [max_tokens] not found\"}",
+                       GEN_THIRDS, false };
     struct lt_generation g;
-    CHECK(xrun(&x, &g) == LT_OK);
+    CHECK(gen_run(&x, &g) == LT_OK);
     CHECK(g.level == LT_LEVEL_ERROR);
     CHECK(strstr(g.status_message, "Malformed input request"));
     lt_generation_free(&g);
@@ -857,24 +776,6 @@ struct alloc_case {
     const char *ct;
     long status;
 };
-
-static enum lt_rc alloc_run(const char *url, const char *ct, long status, const char *req, size_t rn,
-                            const char *body, size_t bn, struct lt_generation *g)
-{
-    struct lt_match m = { 0 };
-    memset(g, 0, sizeof *g);
-    CHECK(lt_provider_match_url(url, &m));
-    struct lt_parse_in in = { m.api, m.provider, m.known_host, url, req, rn, status, ct };
-    struct lt_parser *p = NULL;
-    enum lt_rc rc = lt_parser_new(&in, &p);
-    if (rc != LT_OK)
-        return rc;
-    for (size_t i = 0; i < bn; i += 61)
-        lt_parser_feed(p, body + i, bn - i < 61 ? bn - i : 61);
-    rc = lt_parser_finish(p, true, g);
-    lt_parser_free(p);
-    return rc;
-}
 
 static void anthropic_should_survive_every_failed_allocation(void)
 {
@@ -901,22 +802,9 @@ static void anthropic_should_survive_every_failed_allocation(void)
         snprintf(path, sizeof path, "%s/response.body", dir);
         char *body = tap_read_file(path, &bn);
         CHECKF(req && body, "%s: files missing", dir);
-        struct lt_generation g;
-        lt_mem_fail_at(0);
-        uint64_t before = lt_mem_count();
-        CHECK(alloc_run(t[k].url, t[k].ct, t[k].status, req, rn, body, bn, &g) == LT_OK);
-        uint64_t total = lt_mem_count() - before;
-        lt_generation_free(&g);
-        for (uint64_t n = 1; n <= total + 2; n++) {
-            lt_mem_fail_at(n);
-            enum lt_rc rc = alloc_run(t[k].url, t[k].ct, t[k].status, req, rn, body, bn, &g);
-            lt_mem_fail_at(0);
-            CHECKF(rc == LT_OK || rc == LT_ERR_NOMEM, "%s: allocation %llu: rc %d", t[k].dir, (unsigned long long)n,
-                   (int)rc);
-            lt_generation_free(&g);
-            CHECKF(lt_mem_live_bytes() == 0, "%s: allocation %llu failed: %lld bytes leaked", t[k].dir,
-                   (unsigned long long)n, (long long)lt_mem_live_bytes());
-        }
+        /* in 61-byte pieces, the transfer complete */
+        struct gen_x x = { t[k].url, req, t[k].status, t[k].ct, body, 61, false, bn, rn };
+        gen_survive_failed_allocations(&x, t[k].dir);
         free(req);
         free(body);
     }

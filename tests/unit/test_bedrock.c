@@ -11,6 +11,8 @@
 #include "../../providers/provider.h"
 #include "../../shim/json.h"
 #include "../../shim/mem.h"
+#include "../lib/awsev.h"
+#include "../lib/gen.h"
 #include "../lib/tap.h"
 
 #if defined(__SANITIZE_ADDRESS__)
@@ -25,66 +27,24 @@
 
 /* ---- building event streams ---------------------------------------------- */
 
-static uint32_t crc(const unsigned char *p, size_t n)
-{
-    uint32_t c = 0xFFFFFFFFu;
-    for (size_t i = 0; i < n; i++) {
-        c ^= p[i];
-        for (int k = 0; k < 8; k++)
-            c = c & 1 ? (c >> 1) ^ 0xEDB88320u : c >> 1;
-    }
-    return ~c;
-}
-
-static void put32(unsigned char *p, uint32_t v)
-{
-    p[0] = (unsigned char)(v >> 24);
-    p[1] = (unsigned char)(v >> 16);
-    p[2] = (unsigned char)(v >> 8);
-    p[3] = (unsigned char)v;
-}
-
 struct stream {
     unsigned char b[16384];
     size_t n;
 };
 
-static size_t hdr(unsigned char *h, size_t n, const char *name, const char *value)
-{
-    size_t nl = strlen(name), vl = strlen(value);
-    h[n++] = (unsigned char)nl;
-    memcpy(h + n, name, nl);
-    n += nl;
-    h[n++] = 7;
-    h[n++] = (unsigned char)(vl >> 8);
-    h[n++] = (unsigned char)vl;
-    memcpy(h + n, value, vl);
-    return n + vl;
-}
-
 /* A message with the given :message-type and the name under `name_hdr`;
  * returns its offset. */
 static size_t msg(struct stream *s, const char *mtype, const char *name_hdr, const char *name, const char *payload)
 {
-    unsigned char h[512];
-    size_t hl = 0;
+    struct awsev_hdrs h = { .n = 0 };
     if (name_hdr)
-        hl = hdr(h, hl, name_hdr, name);
-    hl = hdr(h, hl, ":content-type", "application/json");
+        awsev_hdr_str(&h, name_hdr, name);
+    awsev_hdr_str(&h, ":content-type", "application/json");
     if (mtype)
-        hl = hdr(h, hl, ":message-type", mtype);
-    size_t pl = strlen(payload), at = s->n;
-    uint32_t total = (uint32_t)(16 + hl + pl);
-    CHECK(s->n + total <= sizeof s->b);
-    unsigned char *m = s->b + s->n;
-    put32(m, total);
-    put32(m + 4, (uint32_t)hl);
-    put32(m + 8, crc(m, 8));
-    memcpy(m + 12, h, hl);
-    memcpy(m + 12 + hl, payload, pl);
-    put32(m + total - 4, crc(m, total - 4));
-    s->n += total;
-    return at;
+        awsev_hdr_str(&h, ":message-type", mtype);
+    size_t pl = strlen(payload);
+    CHECK(s->n + 16 + h.n + pl <= sizeof s->b);
+    return awsev_message(s->b, &s->n, &h, payload, pl);
 }
 
 static size_t ev(struct stream *s, const char *event, const char *payload)
@@ -109,63 +69,14 @@ static void end_stream(struct stream *s)
 
 /* ---- running a call -------------------------------------------------------- */
 
-struct call {
-    const char *url;
-    const char *req;
-    long status;
-    const char *ct;
-    const void *body;
-    size_t len;
-    bool incomplete;
-    size_t step; /* feed in pieces of this size; 0: whole */
-};
-
-static enum lt_rc parse(const struct call *c, struct lt_generation *g)
+/* One exchange with a Converse endpoint (the URL must be one); a status of
+ * 0 means 200. */
+static enum lt_rc parse(const struct gen_x *c, struct lt_generation *g)
 {
-    struct lt_match m = { 0 };
-    memset(g, 0, sizeof *g);
-    CHECKF(lt_provider_match_url(c->url, &m), "%s does not match", c->url);
-    CHECK(m.api == LT_API_BEDROCK_CONVERSE);
-    struct lt_parse_in in = {
-        .api = m.api,
-        .provider = m.provider,
-        .known_host = m.known_host,
-        .url = c->url,
-        .req = c->req,
-        .req_len = c->req ? strlen(c->req) : 0,
-        .http_status = c->status ? c->status : 200,
-        .content_type = c->ct,
-    };
-    struct lt_parser *p = NULL;
-    enum lt_rc rc = lt_parser_new(&in, &p);
-    if (rc != LT_OK)
-        return rc;
-    const char *b = c->body;
-    for (size_t i = 0; i < c->len;) {
-        size_t k = c->step ? c->step : c->len;
-        if (k > c->len - i)
-            k = c->len - i;
-        lt_parser_feed(p, b + i, k);
-        i += k;
-    }
-    rc = lt_parser_finish(p, !c->incomplete, g);
-    lt_parser_free(p);
-    return rc;
-}
-
-static const char *meta(const struct lt_generation *g, const char *key)
-{
-    for (int i = 0; i < g->n_meta; i++)
-        if (!strcmp(g->meta[i].key, key))
-            return g->meta[i].value;
-    return NULL;
-}
-
-static long long usage(const struct lt_generation *g, const char *key)
-{
-    long long v = -1;
-    lt_generation_get_usage(g, key, &v);
-    return v;
+    struct gen_x x = *c;
+    x.status = x.status ? x.status : 200;
+    x.api = LT_API_BEDROCK_CONVERSE;
+    return gen_run(&x, g);
 }
 
 static void setup(void)
@@ -215,7 +126,7 @@ static void bedrock_should_take_an_unknown_host_only_with_messages(void)
 {
     setup();
     struct lt_generation g;
-    struct call c = { .url = "http://127.0.0.1:4566/model/m/converse", .req = "{\"input\":\"x\"}", .body = "{}", .len = 2 };
+    struct gen_x c = { .url = "http://127.0.0.1:4566/model/m/converse", .req = "{\"input\":\"x\"}", .body = "{}", .body_len = 2 };
     CHECK(parse(&c, &g) == LT_ERR_SKIP);
     c.req = NULL;
     CHECK(parse(&c, &g) == LT_ERR_SKIP);
@@ -227,7 +138,7 @@ static void bedrock_should_take_an_unknown_host_only_with_messages(void)
     CHECK_STR(g.model, "m");
     lt_generation_free(&g);
     /* a known host takes any body, even none */
-    struct call k = { .url = URL_WHOLE, .req = NULL, .body = "{}", .len = 2 };
+    struct gen_x k = { .url = URL_WHOLE, .req = NULL, .body = "{}", .body_len = 2 };
     CHECK(parse(&k, &g) == LT_OK);
     CHECK(g.input_json == NULL && g.params_json == NULL && g.n_input_messages == -1);
     lt_generation_free(&g);
@@ -238,14 +149,14 @@ static void bedrock_should_decode_the_model_and_never_copy_the_query(void)
 {
     setup();
     struct lt_generation g;
-    struct call c = {
+    struct gen_x c = {
         .url = "https://bedrock-runtime.us-east-1.amazonaws.com/model/"
                "arn%3aaws%3Abedrock%3Aus-east-1%3A123456789012%3Ainference-profile%2Fus.meta.llama3-2-1b-instruct-v1%3A0"
                "/converse?X-Amz-Security-Token=SECRETSECRET&X-Amz-Signature=abc",
         .req = REQ,
         .status = 500,
         .body = "oops",
-        .len = 4,
+        .body_len = 4,
     };
     CHECK(parse(&c, &g) == LT_OK);
     CHECK_STR(g.model, "arn:aws:bedrock:us-east-1:123456789012:inference-profile/us.meta.llama3-2-1b-instruct-v1:0");
@@ -267,7 +178,7 @@ static void bedrock_should_flatten_parameters_and_keep_the_conversation(void)
 {
     setup();
     struct lt_generation g;
-    struct call c = {
+    struct gen_x c = {
         .url = URL_WHOLE,
         .req = "{\"additionalModelRequestFields\":{\"top_k\":40,\"temperature\":9,\"reasoning_config\":{\"type\":\"enabled\"}},"
                "\"messages\":[{\"role\":\"user\",\"content\":[{\"text\":\"a\"}]},{\"role\":\"assistant\",\"content\":[{\"text\":\"b\"}]},"
@@ -279,7 +190,7 @@ static void bedrock_should_flatten_parameters_and_keep_the_conversation(void)
                "\"guardrailConfig\":{\"guardrailIdentifier\":\"g\"},\"requestMetadata\":{\"k\":\"v\"}}",
         .body = "{\"output\":{\"message\":{\"role\":\"assistant\",\"content\":[]}},\"stopReason\":\"end_turn\"}",
     };
-    c.len = strlen(c.body);
+    c.body_len = strlen(c.body);
     CHECK(parse(&c, &g) == LT_OK);
     CHECK_STR(g.params_json, "{\"maxTokens\":100,\"temperature\":0.25,\"topP\":1,\"stopSequences\":[\"END\"],\"top_k\":40,"
                              "\"reasoning_config\":{\"type\":\"enabled\"},\"performanceConfig\":{\"latency\":\"optimized\"}}");
@@ -313,7 +224,7 @@ static void bedrock_should_report_exceptions_in_a_stream(void)
         /* a second exception does not replace the first */
         msg(&s, "exception", ":exception-type", "otherException", "{\"message\":\"later\"}");
         struct lt_generation g;
-        struct call c = { .url = URL_STREAM, .req = REQ, .ct = CT_STREAM, .body = s.b, .len = s.n, .step = 5 };
+        struct gen_x c = { .url = URL_STREAM, .req = REQ, .ct = CT_STREAM, .body = s.b, .body_len = s.n, .step = 5 };
         CHECK(parse(&c, &g) == LT_OK);
         CHECK_INT(g.level, LT_LEVEL_ERROR);
         CHECK_STR(g.status_message, cases[i].want);
@@ -323,19 +234,13 @@ static void bedrock_should_report_exceptions_in_a_stream(void)
     /* an error message: its code and its text */
     struct stream s = { .n = 0 };
     text_stream(&s, "x");
-    unsigned char h[256];
-    size_t hl = hdr(h, 0, ":message-type", "error");
-    hl = hdr(h, hl, ":error-code", "InternalFailure");
-    hl = hdr(h, hl, ":error-message", "The request processing has failed");
-    unsigned char *m = s.b + s.n;
-    put32(m, (uint32_t)(16 + hl));
-    put32(m + 4, (uint32_t)hl);
-    put32(m + 8, crc(m, 8));
-    memcpy(m + 12, h, hl);
-    put32(m + 12 + hl, crc(m, 12 + hl));
-    s.n += 16 + hl;
+    struct awsev_hdrs h = { .n = 0 };
+    awsev_hdr_str(&h, ":message-type", "error");
+    awsev_hdr_str(&h, ":error-code", "InternalFailure");
+    awsev_hdr_str(&h, ":error-message", "The request processing has failed");
+    awsev_message(s.b, &s.n, &h, NULL, 0);
     struct lt_generation g;
-    struct call c = { .url = URL_STREAM, .req = REQ, .ct = CT_STREAM, .body = s.b, .len = s.n };
+    struct gen_x c = { .url = URL_STREAM, .req = REQ, .ct = CT_STREAM, .body = s.b, .body_len = s.n };
     CHECK(parse(&c, &g) == LT_OK);
     CHECK_INT(g.level, LT_LEVEL_ERROR);
     CHECK_STR(g.status_message, "InternalFailure: The request processing has failed");
@@ -344,7 +249,7 @@ static void bedrock_should_report_exceptions_in_a_stream(void)
     s.n = 0;
     text_stream(&s, "y");
     msg(&s, NULL, ":event-type", "modelStreamErrorException", "{\"message\":\"boom\",\"originalStatusCode\":500}");
-    c.len = s.n;
+    c.body_len = s.n;
     CHECK(parse(&c, &g) == LT_OK);
     CHECK_STR(g.status_message, "modelStreamErrorException: boom");
     lt_generation_free(&g);
@@ -360,14 +265,14 @@ static void bedrock_should_warn_about_a_damaged_stream_and_keep_the_text(void)
     size_t bad = ev(&s, "contentBlockDelta", "{\"contentBlockIndex\":0,\"delta\":{\"text\":\" lost\"}}");
     ev(&s, "contentBlockDelta", "{\"contentBlockIndex\":0,\"delta\":{\"text\":\" too\"}}");
     end_stream(&s);
-    struct call c = { .url = URL_STREAM, .req = REQ, .ct = CT_STREAM, .body = s.b, .len = s.n, .step = 3 };
+    struct gen_x c = { .url = URL_STREAM, .req = REQ, .ct = CT_STREAM, .body = s.b, .body_len = s.n, .step = 3 };
 
     /* a payload byte flipped: that message is skipped, the rest is read */
     s.b[s.n - 30] ^= 0; /* (the untouched stream first) */
     CHECK(parse(&c, &g) == LT_OK);
     CHECK_STR(g.output_text, "kept lost too");
     CHECK_INT(g.level, LT_LEVEL_DEFAULT);
-    CHECK_STR(meta(&g, "latency_ms"), "42");
+    CHECK_STR(gen_meta(&g, "latency_ms"), "42");
     CHECK_STR(g.finish_reason, "end_turn");
     lt_generation_free(&g);
     unsigned char *m = s.b + bad;
@@ -377,7 +282,7 @@ static void bedrock_should_warn_about_a_damaged_stream_and_keep_the_text(void)
     CHECK_STR(g.output_text, "kept too");
     CHECK_INT(g.level, LT_LEVEL_WARNING);
     CHECK(strstr(g.status_message, "1 event-stream messages were skipped"));
-    CHECK_INT(usage(&g, "total"), 12);
+    CHECK_INT(gen_usage(&g, "total"), 12);
     lt_generation_free(&g);
     m[total - 8] ^= 0x01;
 
@@ -397,7 +302,7 @@ static void bedrock_should_warn_about_a_damaged_stream_and_keep_the_text(void)
     ev(&t, "contentBlockDelta", "{not json");
     end_stream(&t);
     c.body = t.b;
-    c.len = t.n;
+    c.body_len = t.n;
     CHECK(parse(&c, &g) == LT_OK);
     CHECK_INT(g.level, LT_LEVEL_WARNING);
     CHECK(strstr(g.status_message, "1 of 6 stream events are not JSON"));
@@ -407,7 +312,7 @@ static void bedrock_should_warn_about_a_damaged_stream_and_keep_the_text(void)
     t.n = 0;
     text_stream(&t, "a");
     ev(&t, "metadata", "{\"usage\":{\"inputTokens\":1,\"outputTokens\":1,\"totalTokens\":2}}");
-    c.len = t.n;
+    c.body_len = t.n;
     CHECK(parse(&c, &g) == LT_OK);
     CHECK(g.status_message && !strncmp(g.status_message, "stream ended without messageStop (", 34));
     CHECK(g.has_usage);
@@ -415,18 +320,20 @@ static void bedrock_should_warn_about_a_damaged_stream_and_keep_the_text(void)
     t.n = 0;
     text_stream(&t, "a");
     ev(&t, "messageStop", "{\"stopReason\":\"max_tokens\"}");
-    c.len = t.n;
+    c.body_len = t.n;
     CHECK(parse(&c, &g) == LT_OK);
     CHECK(g.status_message && !strncmp(g.status_message, "stream ended without metadata (", 31));
     CHECK_STR(g.finish_reason, "max_tokens");
     lt_generation_free(&g);
-    c.len = 0;
+    c.body = NULL;
+    c.body_len = 0;
     CHECK(parse(&c, &g) == LT_OK);
     CHECK_STR(g.status_message, "stream holds no events (0 bytes)");
     CHECK(g.output_json == NULL);
     lt_generation_free(&g);
     /* an incomplete transfer: the caller says so; the parser keeps quiet */
-    c.len = t.n - 10;
+    c.body = t.b;
+    c.body_len = t.n - 10;
     c.incomplete = true;
     CHECK(parse(&c, &g) == LT_OK);
     CHECK_INT(g.level, LT_LEVEL_DEFAULT);
@@ -453,8 +360,8 @@ static void bedrock_should_report_error_bodies(void)
     };
     for (size_t i = 0; i < TAP_N(cases); i++) {
         struct lt_generation g;
-        struct call c = { .url = URL_WHOLE, .req = REQ, .status = cases[i].status, .ct = "application/json",
-                          .body = cases[i].body, .len = strlen(cases[i].body), .step = 2 };
+        struct gen_x c = { .url = URL_WHOLE, .req = REQ, .status = cases[i].status, .ct = "application/json",
+                           .body = cases[i].body, .body_len = strlen(cases[i].body), .step = 2 };
         CHECK(parse(&c, &g) == LT_OK);
         CHECK_INT(g.level, LT_LEVEL_ERROR);
         CHECK_STR(g.status_message, cases[i].want);
@@ -471,7 +378,7 @@ static void bedrock_should_report_error_bodies(void)
     memset(body, 'a', sizeof body);
     memcpy(body + 198, "\xC3\xA9\xC3\xA9", 4);
     struct lt_generation g;
-    struct call c = { .url = URL_WHOLE, .req = REQ, .status = 500, .body = body, .len = sizeof body };
+    struct gen_x c = { .url = URL_WHOLE, .req = REQ, .status = 500, .body = body, .body_len = sizeof body };
     CHECK(parse(&c, &g) == LT_OK);
     CHECK_INT(strlen(g.status_message), strlen("HTTP 500: ") + 198 + 2);
     lt_generation_free(&g);
@@ -491,8 +398,8 @@ static void bedrock_should_warn_when_a_whole_answer_does_not_parse(void)
     };
     for (size_t i = 0; i < TAP_N(cases); i++) {
         struct lt_generation g;
-        struct call c = { .url = URL_WHOLE, .req = REQ, .ct = "application/json", .body = cases[i].body,
-                          .len = strlen(cases[i].body) };
+        struct gen_x c = { .url = URL_WHOLE, .req = REQ, .ct = "application/json", .body = cases[i].body,
+                           .body_len = strlen(cases[i].body) };
         CHECK(parse(&c, &g) == LT_OK);
         CHECK_INT(g.level, LT_LEVEL_WARNING);
         CHECK_STR(g.status_message, cases[i].want);
@@ -502,7 +409,7 @@ static void bedrock_should_warn_when_a_whole_answer_does_not_parse(void)
     /* a 200 that carries an error object */
     struct lt_generation g;
     const char *b = "{\"message\":\"Too many tokens\"}";
-    struct call c = { .url = URL_WHOLE, .req = REQ, .body = b, .len = strlen(b) };
+    struct gen_x c = { .url = URL_WHOLE, .req = REQ, .body = b, .body_len = strlen(b) };
     CHECK(parse(&c, &g) == LT_OK);
     CHECK_INT(g.level, LT_LEVEL_ERROR);
     CHECK_STR(g.status_message, "Too many tokens");
@@ -518,10 +425,10 @@ static void bedrock_should_name_the_model_a_prompt_router_chose(void)
                     "\"stopReason\":\"end_turn\",\"usage\":{\"inputTokens\":3,\"outputTokens\":1,\"totalTokens\":4},"
                     "\"trace\":{\"promptRouter\":{\"invokedModelId\":\"arn:aws:bedrock:us-east-1:1:inference-profile/"
                     "us.anthropic.claude-3-5-haiku-20241022-v1:0\"}}}";
-    struct call c = {
+    struct gen_x c = {
         .url = "https://bedrock-runtime.us-east-1.amazonaws.com/model/arn%3Aaws%3Abedrock%3Aus-east-1%3A1%3A"
                "default-prompt-router%2Fanthropic.claude%3A1/converse",
-        .req = REQ, .body = b, .len = strlen(b),
+        .req = REQ, .body = b, .body_len = strlen(b),
     };
     CHECK(parse(&c, &g) == LT_OK);
     CHECK_STR(g.model, "arn:aws:bedrock:us-east-1:1:inference-profile/us.anthropic.claude-3-5-haiku-20241022-v1:0");
@@ -537,7 +444,7 @@ static void bedrock_should_name_the_model_a_prompt_router_chose(void)
     c.url = "https://bedrock-runtime.us-east-1.amazonaws.com/model/router/converse-stream";
     c.ct = CT_STREAM;
     c.body = s.b;
-    c.len = s.n;
+    c.body_len = s.n;
     CHECK(parse(&c, &g) == LT_OK);
     CHECK_STR(g.model, "m-chosen");
     CHECK_INT(g.level, LT_LEVEL_DEFAULT);
@@ -564,7 +471,7 @@ static void bedrock_should_assemble_blocks_by_index_and_keep_odd_input(void)
     ev(&s, "messageStop", "{\"stopReason\":\"tool_use\"}");
     ev(&s, "metadata", "{\"usage\":{\"inputTokens\":10,\"outputTokens\":20,\"cacheReadInputTokens\":0}}");
     struct lt_generation g;
-    struct call c = { .url = URL_STREAM, .req = REQ, .ct = NULL, .body = s.b, .len = s.n, .step = 7 };
+    struct gen_x c = { .url = URL_STREAM, .req = REQ, .ct = NULL, .body = s.b, .body_len = s.n, .step = 7 };
     CHECK(parse(&c, &g) == LT_OK);
     CHECK_STR(g.output_text, "Calling.");
     CHECK_INT(g.n_tool_calls, 4);
@@ -583,9 +490,9 @@ static void bedrock_should_assemble_blocks_by_index_and_keep_odd_input(void)
               "{\"reasoningContent\":{\"redactedContent\":\"AAAA\"}}]}");
     CHECK(g.reasoning_text == NULL);
     /* no totalTokens: the sum of the keys; a reported 0 is kept */
-    CHECK_INT(usage(&g, "input"), 10);
-    CHECK_INT(usage(&g, "input_cached_tokens"), 0);
-    CHECK_INT(usage(&g, "total"), 30);
+    CHECK_INT(gen_usage(&g, "input"), 10);
+    CHECK_INT(gen_usage(&g, "input_cached_tokens"), 0);
+    CHECK_INT(gen_usage(&g, "total"), 30);
     CHECK_INT(g.n_usage, 4);
     CHECK_STR(g.finish_reason, "tool_use");
     lt_generation_free(&g);
@@ -600,7 +507,7 @@ static void bedrock_should_keep_other_whole_blocks_as_they_came(void)
                     "{\"reasoningContent\":{\"reasoningText\":{\"text\":\"why\"}}}]}},"
                     "\"stopReason\":\"end_turn\",\"usage\":{\"inputTokens\":1,\"outputTokens\":2,\"totalTokens\":3}}";
     struct lt_generation g;
-    struct call c = { .url = URL_WHOLE, .req = REQ, .body = b, .len = strlen(b) };
+    struct gen_x c = { .url = URL_WHOLE, .req = REQ, .body = b, .body_len = strlen(b) };
     CHECK(parse(&c, &g) == LT_OK);
     CHECK_STR(g.output_text, "AB");
     CHECK_STR(g.reasoning_text, "why");
@@ -622,26 +529,14 @@ static void bedrock_should_survive_every_failed_allocation(void)
     snprintf(path, sizeof path, "%s/tests/fixtures/bedrock/converse_tool_use_reasoning/response.body", LLMTAP_ROOT);
     char *whole = tap_read_file(path, &wn);
     CHECK(body && req && whole);
-    struct call calls[] = {
-        { .url = URL_STREAM, .req = req, .ct = CT_STREAM, .body = body, .len = n, .step = 13 },
-        { .url = URL_WHOLE, .req = req, .ct = "application/json", .body = whole, .len = wn },
+    struct gen_x calls[] = {
+        { .url = URL_STREAM, .req = req, .status = 200, .ct = CT_STREAM, .body = body, .body_len = n, .step = 13,
+          .api = LT_API_BEDROCK_CONVERSE },
+        { .url = URL_WHOLE, .req = req, .status = 200, .ct = "application/json", .body = whole, .body_len = wn,
+          .api = LT_API_BEDROCK_CONVERSE },
     };
-    for (size_t k = 0; k < TAP_N(calls); k++) {
-        struct lt_generation g;
-        uint64_t before = lt_mem_count();
-        CHECK(parse(&calls[k], &g) == LT_OK);
-        uint64_t total = lt_mem_count() - before;
-        lt_generation_free(&g);
-        for (uint64_t i = 1; i <= total + 2; i++) {
-            lt_mem_fail_at(i);
-            enum lt_rc rc = parse(&calls[k], &g);
-            lt_mem_fail_at(0);
-            CHECKF(rc == LT_OK || rc == LT_ERR_NOMEM, "allocation %llu: rc %d", (unsigned long long)i, (int)rc);
-            lt_generation_free(&g);
-            CHECKF(lt_mem_live_bytes() == 0, "allocation %llu failed: %lld bytes leaked", (unsigned long long)i,
-                   (long long)lt_mem_live_bytes());
-        }
-    }
+    for (size_t k = 0; k < TAP_N(calls); k++)
+        gen_survive_failed_allocations(&calls[k], calls[k].url);
     free(body);
     free(req);
     free(whole);

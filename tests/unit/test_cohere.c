@@ -10,6 +10,7 @@
 #include "../../providers/provider.h"
 #include "../../shim/json.h"
 #include "../../shim/mem.h"
+#include "../lib/gen.h"
 #include "../lib/tap.h"
 
 #if defined(__SANITIZE_ADDRESS__)
@@ -21,69 +22,21 @@
 #define REQ "{\"model\":\"command-r\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"stream\":true}"
 #define SSE "text/event-stream"
 
-struct call {
-    const char *url;
-    const char *req;
-    long status;
-    const char *ct;
-    const char *body;
-    bool incomplete;
-    size_t step; /* feed in pieces of this size; 0: whole */
-};
-
 static void setup(void)
 {
     CHECK(lt_json_load() == LT_OK);
     lt_provider_configure(NULL);
 }
 
-static enum lt_rc parse(const struct call *c, struct lt_generation *g)
+/* One exchange with the v2 chat endpoint: the URL (default URL) must be
+ * Cohere's; a status of 0 means 200. */
+static enum lt_rc parse(const struct gen_x *c, struct lt_generation *g)
 {
-    struct lt_match m = { 0 };
-    memset(g, 0, sizeof *g);
-    const char *url = c->url ? c->url : URL;
-    CHECKF(lt_provider_match_url(url, &m), "%s does not match", url);
-    CHECK(m.api == LT_API_COHERE_CHAT);
-    struct lt_parse_in in = {
-        .api = m.api,
-        .provider = m.provider,
-        .known_host = m.known_host,
-        .url = url,
-        .req = c->req,
-        .req_len = c->req ? strlen(c->req) : 0,
-        .http_status = c->status ? c->status : 200,
-        .content_type = c->ct,
-    };
-    struct lt_parser *p = NULL;
-    enum lt_rc rc = lt_parser_new(&in, &p);
-    if (rc != LT_OK)
-        return rc;
-    size_t len = c->body ? strlen(c->body) : 0;
-    for (size_t i = 0; i < len;) {
-        size_t k = c->step ? c->step : len;
-        if (k > len - i)
-            k = len - i;
-        lt_parser_feed(p, c->body + i, k);
-        i += k;
-    }
-    rc = lt_parser_finish(p, !c->incomplete, g);
-    lt_parser_free(p);
-    return rc;
-}
-
-static const char *meta(const struct lt_generation *g, const char *key)
-{
-    for (int i = 0; i < g->n_meta; i++)
-        if (!strcmp(g->meta[i].key, key))
-            return g->meta[i].value;
-    return NULL;
-}
-
-static long long usage(const struct lt_generation *g, const char *key)
-{
-    long long v = -1;
-    lt_generation_get_usage(g, key, &v);
-    return v;
+    struct gen_x x = *c;
+    x.url = x.url ? x.url : URL;
+    x.status = x.status ? x.status : 200;
+    x.api = LT_API_COHERE_CHAT;
+    return gen_run(&x, g);
 }
 
 #define START "event: message-start\ndata: {\"id\":\"r1\",\"type\":\"message-start\",\"delta\":{\"message\":{\"role\":\"assistant\"}}}\n\n"
@@ -118,11 +71,11 @@ static void cohere_should_take_an_unknown_host_only_with_model_and_messages(void
     static const char *const bodies[] = { NULL, "[]", "{\"messages\":[]}", "{\"model\":\"m\"}",
                                           "{\"model\":1,\"messages\":[]}", "{\"model\":\"m\",\"messages\":\"x\"}" };
     for (size_t i = 0; i < TAP_N(bodies); i++) {
-        struct call c = { .url = "http://10.0.0.5:8080/v2/chat", .req = bodies[i], .body = "{}" };
+        struct gen_x c = { .url = "http://10.0.0.5:8080/v2/chat", .req = bodies[i], .body = "{}" };
         CHECKF(parse(&c, &g) == LT_ERR_SKIP, "body %zu", i);
     }
-    struct call c = { .url = "http://10.0.0.5:8080/v2/chat", .req = "{\"model\":\"m\",\"messages\":[]}",
-                      .body = "{\"message\":{\"content\":[{\"type\":\"text\",\"text\":\"ok\"}]}}" };
+    struct gen_x c = { .url = "http://10.0.0.5:8080/v2/chat", .req = "{\"model\":\"m\",\"messages\":[]}",
+                       .body = "{\"message\":{\"content\":[{\"type\":\"text\",\"text\":\"ok\"}]}}" };
     CHECK(parse(&c, &g) == LT_OK);
     CHECK_STR(g.provider, "cohere-compatible");
     CHECK_STR(g.output_text, "ok");
@@ -135,7 +88,7 @@ static void cohere_should_split_parameters_from_the_conversation(void)
 {
     setup();
     struct lt_generation g;
-    struct call c = {
+    struct gen_x c = {
         .req = "{\"model\":\"command-a-03-2025\",\"messages\":[{\"role\":\"system\",\"content\":\"s\"},"
                "{\"role\":\"user\",\"content\":[{\"type\":\"text\",\"text\":\"u\"}]}],"
                "\"tools\":[],\"documents\":[\"d\"],\"tool_choice\":\"REQUIRED\",\"temperature\":0.2,\"p\":0.75,\"k\":5,"
@@ -176,7 +129,7 @@ static void cohere_should_report_errors_in_bodies(void)
     };
     for (size_t i = 0; i < TAP_N(cases); i++) {
         struct lt_generation g;
-        struct call c = { .req = REQ, .status = cases[i].status, .ct = "application/json", .body = cases[i].body, .step = 3 };
+        struct gen_x c = { .req = REQ, .status = cases[i].status, .ct = "application/json", .body = cases[i].body, .step = 3 };
         CHECK(parse(&c, &g) == LT_OK);
         CHECK_INT(g.level, LT_LEVEL_ERROR);
         CHECK_STR(g.status_message, cases[i].want);
@@ -190,7 +143,7 @@ static void cohere_should_report_errors_in_bodies(void)
     }
     /* an error object with a 200 */
     struct lt_generation g;
-    struct call c = { .req = REQ, .body = "{\"message\":\"too many tokens\"}" };
+    struct gen_x c = { .req = REQ, .body = "{\"message\":\"too many tokens\"}" };
     CHECK(parse(&c, &g) == LT_OK);
     CHECK_INT(g.level, LT_LEVEL_ERROR);
     CHECK_STR(g.status_message, "too many tokens");
@@ -217,7 +170,7 @@ static void cohere_should_report_errors_in_a_stream(void)
         snprintf(body, sizeof body, "%s%s%s%s", START, TEXT(0, "part"), cases[i].tail,
                  "event: error\ndata: {\"message\":\"second\"}\n\n");
         struct lt_generation g;
-        struct call c = { .req = REQ, .ct = SSE, .body = body, .step = 9 };
+        struct gen_x c = { .req = REQ, .ct = SSE, .body = body, .step = 9 };
         CHECK(parse(&c, &g) == LT_OK);
         CHECK_INT(g.level, LT_LEVEL_ERROR);
         CHECK_STR(g.status_message, cases[i].want);
@@ -226,7 +179,7 @@ static void cohere_should_report_errors_in_a_stream(void)
     }
     /* an HTTP error status on a stream that says nothing of it */
     struct lt_generation g;
-    struct call c = { .req = REQ, .status = 500, .ct = SSE, .body = START TEXT(0, "x") END("COMPLETE") };
+    struct gen_x c = { .req = REQ, .status = 500, .ct = SSE, .body = START TEXT(0, "x") END("COMPLETE") };
     CHECK(parse(&c, &g) == LT_OK);
     CHECK_STR(g.status_message, "HTTP 500");
     lt_generation_free(&g);
@@ -246,15 +199,14 @@ static void cohere_should_warn_about_streams_that_do_not_finish(void)
     };
     for (size_t i = 0; i < TAP_N(cases); i++) {
         struct lt_generation g;
-        struct call c = { .req = REQ, .ct = SSE, .body = cases[i].body };
+        struct gen_x c = { .req = REQ, .ct = SSE, .body = cases[i].body };
         CHECK(parse(&c, &g) == LT_OK);
-        CHECK_INT(g.level, LT_LEVEL_WARNING);
-        CHECKF(g.status_message && strstr(g.status_message, cases[i].want), "%s", g.status_message);
+        gen_status_is(&g, LT_LEVEL_WARNING, cases[i].want, "case %zu", i);
         lt_generation_free(&g);
     }
     /* [DONE] without message-end is a deliberate end */
     struct lt_generation g;
-    struct call c = { .req = REQ, .ct = SSE, .body = START TEXT(0, "a") "data: [DONE]\n\n" };
+    struct gen_x c = { .req = REQ, .ct = SSE, .body = START TEXT(0, "a") "data: [DONE]\n\n" };
     CHECK(parse(&c, &g) == LT_OK);
     CHECK_INT(g.level, LT_LEVEL_DEFAULT);
     lt_generation_free(&g);
@@ -275,7 +227,7 @@ static void cohere_should_warn_about_streams_that_do_not_finish(void)
         { "{\"message\":", "response is not a JSON object (11 bytes)" },
     };
     for (size_t i = 0; i < TAP_N(whole); i++) {
-        struct call w = { .req = "{\"model\":\"command\",\"messages\":[]}", .ct = "application/json", .body = whole[i].body };
+        struct gen_x w = { .req = "{\"model\":\"command\",\"messages\":[]}", .ct = "application/json", .body = whole[i].body };
         CHECK(parse(&w, &g) == LT_OK);
         CHECK_INT(g.level, LT_LEVEL_WARNING);
         CHECK_STR(g.status_message, whole[i].want);
@@ -309,24 +261,24 @@ static void cohere_should_read_every_usage_shape(void)
         char body[512];
         snprintf(body, sizeof body, "{\"id\":\"x\",\"message\":{\"content\":[]},\"usage\":%s}", cases[i].usage);
         struct lt_generation g;
-        struct call c = { .req = REQ, .ct = "application/json", .body = body };
+        struct gen_x c = { .req = REQ, .ct = "application/json", .body = body };
         CHECK(parse(&c, &g) == LT_OK);
         CHECK(g.has_usage);
-        CHECK_INT(usage(&g, "input"), cases[i].in);
-        CHECK_INT(usage(&g, "output"), cases[i].out);
-        CHECK_INT(usage(&g, "total"), cases[i].total);
+        CHECK_INT(gen_usage(&g, "input"), cases[i].in);
+        CHECK_INT(gen_usage(&g, "output"), cases[i].out);
+        CHECK_INT(gen_usage(&g, "total"), cases[i].total);
         CHECK_INT(g.n_usage, (cases[i].in >= 0) + (cases[i].out >= 0) + (cases[i].total >= 0));
-        CHECK(cases[i].processed_in ? meta(&g, "processed_input_tokens") &&
-                                          !strcmp(meta(&g, "processed_input_tokens"), cases[i].processed_in)
-                                    : !meta(&g, "processed_input_tokens"));
-        CHECK(cases[i].search ? !strcmp(meta(&g, "search_units"), cases[i].search) : !meta(&g, "search_units"));
-        CHECK(cases[i].cached ? !strcmp(meta(&g, "cached_tokens"), cases[i].cached) : !meta(&g, "cached_tokens"));
+        CHECK(cases[i].processed_in ? gen_meta(&g, "processed_input_tokens") &&
+                                          !strcmp(gen_meta(&g, "processed_input_tokens"), cases[i].processed_in)
+                                    : !gen_meta(&g, "processed_input_tokens"));
+        CHECK(cases[i].search ? !strcmp(gen_meta(&g, "search_units"), cases[i].search) : !gen_meta(&g, "search_units"));
+        CHECK(cases[i].cached ? !strcmp(gen_meta(&g, "cached_tokens"), cases[i].cached) : !gen_meta(&g, "cached_tokens"));
         lt_generation_free(&g);
     }
     /* the last usage in a stream wins; usage: null says nothing */
     struct lt_generation g;
-    struct call c = { .req = REQ, .ct = SSE,
-                      .body = START "event: message-end\ndata: {\"type\":\"message-end\",\"delta\":{\"usage\":null}}\n\n" };
+    struct gen_x c = { .req = REQ, .ct = SSE,
+                       .body = START "event: message-end\ndata: {\"type\":\"message-end\",\"delta\":{\"usage\":null}}\n\n" };
     CHECK(parse(&c, &g) == LT_OK);
     CHECK(!g.has_usage && g.n_usage == 0);
     lt_generation_free(&g);
@@ -340,7 +292,7 @@ static void cohere_should_assemble_parts_and_calls_by_index(void)
     /* parts arrive out of order; deltas without a content-start; a call
      * index with no start; an index past the cap is ignored; type only in
      * the SSE event line */
-    struct call c = {
+    struct gen_x c = {
         .req = REQ,
         .ct = NULL,
         .step = 11,
@@ -369,7 +321,7 @@ static void cohere_should_assemble_parts_and_calls_by_index(void)
                              "\"function\":{\"name\":null,\"arguments\":\"{}\"}}]}");
     CHECK_STR(g.finish_reason, "TOOL_CALL");
     CHECK_STR(g.response_id, "r1");
-    CHECK_STR(meta(&g, "response_id"), "r1");
+    CHECK_STR(gen_meta(&g, "response_id"), "r1");
     lt_generation_free(&g);
     /* a whole answer with parsed arguments, a bare string content and citations */
     c.ct = "application/json";
@@ -389,7 +341,7 @@ static void cohere_should_keep_invalid_utf8_out_of_the_output(void)
     setup();
     struct lt_generation g;
     /* a character split across two deltas is whole again; a stray byte is U+FFFD */
-    struct call c = { .req = REQ, .ct = SSE, .body = START TEXT(0, "caf\xC3") TEXT(0, "\xA9 \xFF") END("COMPLETE") };
+    struct gen_x c = { .req = REQ, .ct = SSE, .body = START TEXT(0, "caf\xC3") TEXT(0, "\xA9 \xFF") END("COMPLETE") };
     CHECK(parse(&c, &g) == LT_OK);
     CHECK_STR(g.output_text, "caf\xC3\xA9 \xEF\xBF\xBD");
     cJSON *j = lt_cj.ParseWithLength(g.output_json, strlen(g.output_json));
@@ -412,23 +364,10 @@ static void cohere_should_survive_every_failed_allocation(void)
         snprintf(path, sizeof path, "%s/tests/fixtures/cohere/%s/request.json", LLMTAP_ROOT, cases[k]);
         char *req = tap_read_file(path, &rn);
         CHECK(body && req);
-        struct call c = { .req = req, .status = k == 2 ? 404 : 200, .ct = k == 2 ? "application/json" : SSE,
-                          .body = body, .step = 17 };
-        struct lt_generation g;
-        uint64_t before = lt_mem_count();
-        CHECK(parse(&c, &g) == LT_OK);
-        uint64_t total = lt_mem_count() - before;
-        lt_generation_free(&g);
-        for (uint64_t i = 1; i <= total + 2; i++) {
-            lt_mem_fail_at(i);
-            enum lt_rc rc = parse(&c, &g);
-            lt_mem_fail_at(0);
-            CHECKF(rc == LT_OK || rc == LT_ERR_NOMEM, "%s: allocation %llu: rc %d", cases[k], (unsigned long long)i,
-                   (int)rc);
-            lt_generation_free(&g);
-            CHECKF(lt_mem_live_bytes() == 0, "%s: allocation %llu failed: %lld bytes leaked", cases[k],
-                   (unsigned long long)i, (long long)lt_mem_live_bytes());
-        }
+        struct gen_x c = { .url = URL, .req = req, .status = k == 2 ? 404 : 200,
+                           .ct = k == 2 ? "application/json" : SSE, .body = body, .step = 17,
+                           .api = LT_API_COHERE_CHAT };
+        gen_survive_failed_allocations(&c, cases[k]);
         free(body);
         free(req);
     }

@@ -11,6 +11,7 @@
 
 #include "../../providers/framing.h"
 #include "../../shim/mem.h"
+#include "../lib/awsev.h"
 #include "../lib/tap.h"
 
 /* Every frame as "event|data" followed by \x1e, in order. */
@@ -92,80 +93,14 @@ static void expect(const char *in, const char *want)
 
 /* ---- AWS event stream ----------------------------------------------------- */
 
-/* CRC-32/ISO-HDLC bit by bit: an independent check of the framer's table. */
-static uint32_t aws_crc(const unsigned char *p, size_t n)
-{
-    uint32_t c = 0xFFFFFFFFu;
-    for (size_t i = 0; i < n; i++) {
-        c ^= p[i];
-        for (int k = 0; k < 8; k++)
-            c = c & 1 ? (c >> 1) ^ 0xEDB88320u : c >> 1;
-    }
-    return ~c;
-}
-
-static void aws_put32(unsigned char *p, uint32_t v)
-{
-    p[0] = (unsigned char)(v >> 24);
-    p[1] = (unsigned char)(v >> 16);
-    p[2] = (unsigned char)(v >> 8);
-    p[3] = (unsigned char)v;
-}
-
-/* A header block under construction. */
-struct aws_hdrs {
-    unsigned char b[1024];
-    size_t n;
-};
-
-static void aws_hdr(struct aws_hdrs *h, const char *name, unsigned type, const void *v, size_t vlen)
-{
-    size_t nl = strlen(name);
-    CHECK(h->n + nl + vlen + 4 <= sizeof h->b);
-    h->b[h->n++] = (unsigned char)nl;
-    memcpy(h->b + h->n, name, nl);
-    h->n += nl;
-    h->b[h->n++] = (unsigned char)type;
-    if (type == 6 || type == 7) {
-        h->b[h->n++] = (unsigned char)(vlen >> 8);
-        h->b[h->n++] = (unsigned char)vlen;
-    }
-    if (vlen)
-        memcpy(h->b + h->n, v, vlen);
-    h->n += vlen;
-}
-
-static void aws_hdr_str(struct aws_hdrs *h, const char *name, const char *v)
-{
-    aws_hdr(h, name, 7, v, strlen(v));
-}
-
-/* Appends one message to out (growing *n); returns where it starts. */
-static size_t aws_message(unsigned char *out, size_t *n, const struct aws_hdrs *h, const void *payload, size_t plen)
-{
-    size_t at = *n, hl = h ? h->n : 0;
-    uint32_t total = (uint32_t)(16 + hl + plen);
-    unsigned char *m = out + at;
-    aws_put32(m, total);
-    aws_put32(m + 4, (uint32_t)hl);
-    aws_put32(m + 8, aws_crc(m, 8));
-    if (hl)
-        memcpy(m + 12, h->b, hl);
-    if (plen)
-        memcpy(m + 12 + hl, payload, plen);
-    aws_put32(m + total - 4, aws_crc(m, total - 4));
-    *n += total;
-    return at;
-}
-
 /* A typical Bedrock event message. */
 static void aws_event(unsigned char *out, size_t *n, const char *event, const char *payload)
 {
-    struct aws_hdrs h = { .n = 0 };
-    aws_hdr_str(&h, ":event-type", event);
-    aws_hdr_str(&h, ":content-type", "application/json");
-    aws_hdr_str(&h, ":message-type", "event");
-    aws_message(out, n, &h, payload, strlen(payload));
+    struct awsev_hdrs h = { .n = 0 };
+    awsev_hdr_str(&h, ":event-type", event);
+    awsev_hdr_str(&h, ":content-type", "application/json");
+    awsev_hdr_str(&h, ":message-type", "event");
+    awsev_message(out, n, &h, payload, strlen(payload));
 }
 
 /* Every frame as "event/message_type/len:data" followed by \x1e. */
@@ -247,9 +182,9 @@ static struct aws_run aws_expect(const unsigned char *in, size_t n, size_t cap, 
 static void aws_framing_should_check_crc32_against_known_values(void)
 {
     /* the check value of CRC-32/ISO-HDLC, and a prelude from the recording */
-    CHECK_INT(aws_crc((const unsigned char *)"123456789", 9), 0xCBF43926u);
+    CHECK_INT(awsev_crc32((const unsigned char *)"123456789", 9), 0xCBF43926u);
     static const unsigned char pre[8] = { 0x00, 0x00, 0x00, 0x84, 0x00, 0x00, 0x00, 0x52 };
-    CHECK_INT(aws_crc(pre, 8), 0xA421F9E3u);
+    CHECK_INT(awsev_crc32(pre, 8), 0xA421F9E3u);
 }
 
 static void aws_framing_should_read_the_recorded_stream_split_at_every_byte(void)
@@ -280,23 +215,23 @@ static void aws_framing_should_read_the_recorded_stream_split_at_every_byte(void
 
 static void aws_framing_should_read_every_header_type(void)
 {
-    struct aws_hdrs h = { .n = 0 };
+    struct awsev_hdrs h = { .n = 0 };
     static const unsigned char v8[8] = { 1, 2, 3, 4, 5, 6, 7, 8 }, v16[16] = { 0xAB };
-    aws_hdr(&h, "t", 0, NULL, 0);
-    aws_hdr(&h, "f", 1, NULL, 0);
-    aws_hdr(&h, "byte", 2, "\x7f", 1);
-    aws_hdr(&h, "short", 3, "\x01\x02", 2);
-    aws_hdr(&h, ":event-type", 7, "contentBlockDelta", 17);
-    aws_hdr(&h, "int", 4, "\x00\x00\x00\x2a", 4);
-    aws_hdr(&h, "long", 5, v8, 8);
-    aws_hdr(&h, "bytes", 6, "\x00\xff:event-type", 13); /* a value that looks like a name */
-    aws_hdr(&h, "str", 7, "", 0);
-    aws_hdr(&h, "ts", 8, v8, 8);
-    aws_hdr(&h, "uuid", 9, v16, 16);
-    aws_hdr(&h, ":message-type", 7, "event", 5);
+    awsev_hdr(&h, "t", 0, NULL, 0);
+    awsev_hdr(&h, "f", 1, NULL, 0);
+    awsev_hdr(&h, "byte", 2, "\x7f", 1);
+    awsev_hdr(&h, "short", 3, "\x01\x02", 2);
+    awsev_hdr(&h, ":event-type", 7, "contentBlockDelta", 17);
+    awsev_hdr(&h, "int", 4, "\x00\x00\x00\x2a", 4);
+    awsev_hdr(&h, "long", 5, v8, 8);
+    awsev_hdr(&h, "bytes", 6, "\x00\xff:event-type", 13); /* a value that looks like a name */
+    awsev_hdr(&h, "str", 7, "", 0);
+    awsev_hdr(&h, "ts", 8, v8, 8);
+    awsev_hdr(&h, "uuid", 9, v16, 16);
+    awsev_hdr(&h, ":message-type", 7, "event", 5);
     unsigned char in[2048];
     size_t n = 0;
-    aws_message(in, &n, &h, "{\"a\":1}", 7);
+    awsev_message(in, &n, &h, "{\"a\":1}", 7);
     struct aws_run w = aws_expect(in, n, 0, "contentBlockDelta/event/7:{\"a\":1}\x1e", 0, false);
     free(w.r.s);
 }
@@ -305,26 +240,26 @@ static void aws_framing_should_name_exceptions_and_errors(void)
 {
     unsigned char in[2048];
     size_t n = 0;
-    struct aws_hdrs h = { .n = 0 };
-    aws_hdr_str(&h, ":exception-type", "throttlingException");
-    aws_hdr_str(&h, ":content-type", "application/json");
-    aws_hdr_str(&h, ":message-type", "exception");
-    aws_message(in, &n, &h, "{\"message\":\"slow down\"}", 23);
+    struct awsev_hdrs h = { .n = 0 };
+    awsev_hdr_str(&h, ":exception-type", "throttlingException");
+    awsev_hdr_str(&h, ":content-type", "application/json");
+    awsev_hdr_str(&h, ":message-type", "exception");
+    awsev_message(in, &n, &h, "{\"message\":\"slow down\"}", 23);
     /* the event type wins over an exception type, whatever the order */
     h.n = 0;
-    aws_hdr_str(&h, ":exception-type", "x");
-    aws_hdr_str(&h, ":event-type", "y");
-    aws_message(in, &n, &h, "", 0);
+    awsev_hdr_str(&h, ":exception-type", "x");
+    awsev_hdr_str(&h, ":event-type", "y");
+    awsev_message(in, &n, &h, "", 0);
     /* an error message: its code names it, its text is the data */
     h.n = 0;
-    aws_hdr_str(&h, ":message-type", "error");
-    aws_hdr_str(&h, ":error-code", "InternalFailure");
-    aws_hdr_str(&h, ":error-message", "Something broke");
-    aws_message(in, &n, &h, NULL, 0);
+    awsev_hdr_str(&h, ":message-type", "error");
+    awsev_hdr_str(&h, ":error-code", "InternalFailure");
+    awsev_hdr_str(&h, ":error-message", "Something broke");
+    awsev_message(in, &n, &h, NULL, 0);
     /* an error with a payload keeps its payload */
-    aws_message(in, &n, &h, "{}", 2);
+    awsev_message(in, &n, &h, "{}", 2);
     /* no headers at all */
-    aws_message(in, &n, NULL, "raw", 3);
+    awsev_message(in, &n, NULL, "raw", 3);
     struct aws_run w = aws_expect(in, n, 0,
                                   "throttlingException/exception/23:{\"message\":\"slow down\"}\x1e"
                                   "y//0:\x1e"
@@ -339,9 +274,9 @@ static void aws_framing_should_pass_binary_payloads_whole(void)
 {
     unsigned char in[256];
     size_t n = 0;
-    struct aws_hdrs h = { .n = 0 };
-    aws_hdr_str(&h, ":event-type", "chunk");
-    aws_message(in, &n, &h, "a\0b\xff", 4);
+    struct awsev_hdrs h = { .n = 0 };
+    awsev_hdr_str(&h, ":event-type", "chunk");
+    awsev_message(in, &n, &h, "a\0b\xff", 4);
     struct aws_run w = aws_expect(in, n, 0, NULL, 0, false);
     CHECK_INT(w.r.len, strlen("chunk//4:") + 4 + 1);
     CHECK(memcmp(w.r.s + strlen("chunk//4:"), "a\0b\xff", 4) == 0);
@@ -353,7 +288,7 @@ static void aws_framing_should_skip_a_message_that_fails_its_crc(void)
     unsigned char in[2048];
     size_t n = 0;
     aws_event(in, &n, "a", "{\"n\":1}");
-    size_t bad = aws_message(in, &n, NULL, "{\"n\":2}", 7);
+    size_t bad = awsev_message(in, &n, NULL, "{\"n\":2}", 7);
     aws_event(in, &n, "c", "{\"n\":3}");
     in[bad + 12 + 3] ^= 0x20; /* a payload byte */
     struct aws_run w = aws_expect(in, n, 0, "a/event/7:{\"n\":1}\x1e" "c/event/7:{\"n\":3}\x1e", 1, false);
@@ -392,9 +327,9 @@ static void aws_framing_should_call_impossible_lengths_corrupt(void)
         size_t n = 0;
         aws_event(in, &n, "a", "{}");
         unsigned char *m = in + n;
-        aws_put32(m, lens[i][0]);
-        aws_put32(m + 4, lens[i][1]);
-        aws_put32(m + 8, aws_crc(m, 8));
+        awsev_put32(m, lens[i][0]);
+        awsev_put32(m + 4, lens[i][1]);
+        awsev_put32(m + 8, awsev_crc32(m, 8));
         memset(m + 12, 'x', 64);
         n += 76;
         struct aws_run w = aws_expect(in, n, 0, "a/event/2:{}\x1e", 1, true);
@@ -420,9 +355,9 @@ static void aws_framing_should_skip_headers_that_do_not_parse(void)
     for (size_t i = 0; i < TAP_N(bad); i++) {
         unsigned char in[512];
         size_t n = 0;
-        struct aws_hdrs h = { .n = bad[i].n };
+        struct awsev_hdrs h = { .n = bad[i].n };
         memcpy(h.b, bad[i].b, bad[i].n);
-        aws_message(in, &n, &h, "{}", 2);
+        awsev_message(in, &n, &h, "{}", 2);
         aws_event(in, &n, "next", "{}");
         struct aws_run w = aws_expect(in, n, 0, "next/event/2:{}\x1e", 1, false);
         free(w.r.s);

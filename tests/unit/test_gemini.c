@@ -11,6 +11,7 @@
 #include "../../providers/provider.h"
 #include "../../shim/json.h"
 #include "../../shim/mem.h"
+#include "../lib/gen.h"
 #include "../lib/tap.h"
 
 #define GEMINI "https://generativelanguage.googleapis.com/v1beta/models/gemini-2.5-flash:generateContent"
@@ -21,71 +22,6 @@
 #define ANSWER(text, extra)                                                                                   \
     "{\"candidates\":[{\"content\":{\"parts\":[{\"text\":\"" text "\"}],\"role\":\"model\"}" extra "}],"    \
     "\"modelVersion\":\"gemini-2.5-flash-001\",\"responseId\":\"r1\"}"
-
-/* One exchange: URL, request, status, Content-Type, response, transfer
- * complete; fed in pieces of `step` bytes (0: whole). */
-struct xin {
-    const char *url;
-    const char *req;
-    long status;
-    const char *ct;
-    const char *body;
-    size_t step;
-    bool incomplete;
-};
-
-static enum lt_rc xrun(const struct xin *x, struct lt_generation *g)
-{
-    struct lt_match m;
-    memset(g, 0, sizeof *g);
-    CHECKF(lt_provider_match_url(x->url, &m), "%s does not match", x->url);
-    struct lt_parse_in in = { m.api, m.provider, m.known_host, x->url, x->req, x->req ? strlen(x->req) : 0,
-                              x->status, x->ct };
-    struct lt_parser *p = NULL;
-    enum lt_rc rc = lt_parser_new(&in, &p);
-    if (rc != LT_OK)
-        return rc;
-    size_t n = strlen(x->body);
-    for (size_t i = 0; i < n;) {
-        size_t k = x->step ? x->step : n - i;
-        if (k > n - i)
-            k = n - i;
-        lt_parser_feed(p, x->body + i, k);
-        i += k;
-    }
-    rc = lt_parser_finish(p, !x->incomplete, g);
-    lt_parser_free(p);
-    return rc;
-}
-
-static bool str_eq(const char *a, const char *b)
-{
-    return (!a && !b) || (a && b && strcmp(a, b) == 0);
-}
-
-static const char *meta_of(const struct lt_generation *g, const char *key)
-{
-    for (int i = 0; i < g->n_meta; i++)
-        if (!strcmp(g->meta[i].key, key))
-            return g->meta[i].value;
-    return NULL;
-}
-
-static void usage_is(const struct lt_generation *g, const char *spec)
-{
-    /* spec: "key=value,key=value" exactly */
-    char buf[512];
-    snprintf(buf, sizeof buf, "%s", spec);
-    int n = 0;
-    for (char *save, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save), n++) {
-        char *eq = strchr(tok, '=');
-        *eq = '\0';
-        long long v = -1;
-        CHECKF(lt_generation_get_usage(g, tok, &v), "usage %s missing", tok);
-        CHECKF(v == atoll(eq + 1), "usage %s = %lld, want %s", tok, v, eq + 1);
-    }
-    CHECKF(g->n_usage == n, "%d usage keys, want %d", g->n_usage, n);
-}
 
 static void gemini_should_match_its_endpoints_only(void)
 {
@@ -148,9 +84,9 @@ static void gemini_should_take_the_model_from_the_path_never_the_query(void)
           "555" },
     };
     for (size_t i = 0; i < TAP_N(t); i++) {
-        struct xin x = { t[i].url, REQ, 403, JSONCT, body, 0, false };
+        struct gen_x x = { t[i].url, REQ, 403, JSONCT, body, 0, false };
         struct lt_generation g;
-        CHECK(xrun(&x, &g) == LT_OK);
+        CHECK(gen_run(&x, &g) == LT_OK);
         CHECK_STR(g.model, t[i].model);
         CHECK(g.level == LT_LEVEL_ERROR);
         CHECK(strstr(g.status_message, "unregistered callers"));
@@ -162,9 +98,9 @@ static void gemini_should_take_the_model_from_the_path_never_the_query(void)
         lt_generation_free(&g);
     }
     /* a model named in the body wins over the URL's, "models/" dropped */
-    struct xin x = { GEMINI, "{\"model\":\"models/gemini-1.5-pro\",\"contents\":[]}", 500, JSONCT, "", 0, false };
+    struct gen_x x = { GEMINI, "{\"model\":\"models/gemini-1.5-pro\",\"contents\":[]}", 500, JSONCT, "", 0, false };
     struct lt_generation g;
-    CHECK(xrun(&x, &g) == LT_OK);
+    CHECK(gen_run(&x, &g) == LT_OK);
     CHECK_STR(g.request_model, "gemini-1.5-pro");
     CHECK_STR(g.model, "gemini-1.5-pro");
     CHECK_STR(g.status_message, "HTTP 500");
@@ -184,9 +120,9 @@ static void gemini_should_split_parameters_from_input_as_sent(void)
         "\"thinkingConfig\":{\"thinkingBudget\":0}},"
         "\"systemInstruction\":{\"parts\":[{\"text\":\"Be terse.\"}]},\"labels\":{\"env\":\"dev\"},"
         "\"toolConfig\":{\"functionCallingConfig\":{\"mode\":\"NONE\"}},\"cachedContent\":\"cachedContents/c1\"}";
-    struct xin x = { GEMINI, req, 200, JSONCT, ANSWER("ok", ",\"finishReason\":\"STOP\""), 0, false };
+    struct gen_x x = { GEMINI, req, 200, JSONCT, ANSWER("ok", ",\"finishReason\":\"STOP\""), 0, false };
     struct lt_generation g;
-    CHECK(xrun(&x, &g) == LT_OK);
+    CHECK(gen_run(&x, &g) == LT_OK);
     CHECK(!g.stream);
     CHECK_INT(g.n_input_messages, 2); /* the system instruction is not counted */
     CHECK_STR(g.params_json, "{\"temperature\":0.7,\"topP\":0.95,\"topK\":40,\"maxOutputTokens\":8192,"
@@ -205,9 +141,9 @@ static void gemini_should_split_parameters_from_input_as_sent(void)
     /* proto field names; contents as one object; a generationConfig that is not an object */
     const char *snake = "{\"contents\":{\"parts\":[{\"text\":\"x\"}]},\"system_instruction\":{\"parts\":[]},"
                         "\"generation_config\":\"odd\",\"tool_config\":{}}";
-    struct xin y = { GSTREAM "?alt=sse", snake, 200, SSE, "data: " ANSWER("y", ",\"finishReason\":\"STOP\"") "\r\n\r\n",
-                     0, false };
-    CHECK(xrun(&y, &g) == LT_OK);
+    struct gen_x y = { GSTREAM "?alt=sse", snake, 200, SSE, "data: " ANSWER("y", ",\"finishReason\":\"STOP\"") "\r\n\r\n",
+                       0, false };
+    CHECK(gen_run(&y, &g) == LT_OK);
     CHECK(g.stream);
     CHECK_INT(g.n_input_messages, 1);
     CHECK_STR(g.params_json, "{\"generation_config\":\"odd\"}");
@@ -217,8 +153,8 @@ static void gemini_should_split_parameters_from_input_as_sent(void)
     lt_generation_free(&g);
 
     /* no body we can read on a known host: the answer still counts */
-    struct xin z = { GEMINI, "garbage", 200, JSONCT, ANSWER("z", ""), 0, false };
-    CHECK(xrun(&z, &g) == LT_OK);
+    struct gen_x z = { GEMINI, "garbage", 200, JSONCT, ANSWER("z", ""), 0, false };
+    CHECK(gen_run(&z, &g) == LT_OK);
     CHECK(g.input_json == NULL && g.params_json == NULL && g.n_input_messages == -1);
     CHECK_STR(g.output_text, "z");
     CHECK_STR(g.model, "gemini-2.5-flash-001");
@@ -231,9 +167,9 @@ static void gemini_should_skip_unconfirmed_bodies_on_unknown_hosts(void)
     const char *url = "http://10.1.2.3:8080/v1beta/models/m:generateContent";
     const char *bad[] = { NULL, "", "[]", "{\"contents\":\"hi\"}", "{\"model\":\"m\",\"messages\":[]}", "{\"contents\":[]" };
     for (size_t i = 0; i < TAP_N(bad); i++) {
-        struct xin x = { url, bad[i], 200, JSONCT, "{}", 0, false };
+        struct gen_x x = { url, bad[i], 200, JSONCT, "{}", 0, false };
         struct lt_generation g;
-        CHECKF(xrun(&x, &g) == LT_ERR_SKIP, "body %zu not skipped", i);
+        CHECKF(gen_run(&x, &g) == LT_ERR_SKIP, "body %zu not skipped", i);
     }
     CHECK_INT(lt_mem_live_bytes(), 0);
 }
@@ -260,11 +196,11 @@ static void gemini_should_read_how_the_body_is_framed(void)
     };
     for (size_t i = 0; i < TAP_N(t); i++) {
         for (size_t step = 0; step < 4; step++) {
-            struct xin x = { t[i].url, REQ, 200, t[i].ct, t[i].body, step, false };
+            struct gen_x x = { t[i].url, REQ, 200, t[i].ct, t[i].body, step, false };
             struct lt_generation g;
-            CHECK(xrun(&x, &g) == LT_OK);
+            CHECK(gen_run(&x, &g) == LT_OK);
             CHECKF(g.level == LT_LEVEL_DEFAULT, "case %zu: %s", i, g.status_message);
-            CHECKF(str_eq(g.output_text, "w"), "case %zu: text %s", i, g.output_text);
+            CHECKF(gen_str_eq(g.output_text, "w"), "case %zu: text %s", i, g.output_text);
             CHECK_STR(g.finish_reason, "STOP");
             lt_generation_free(&g);
         }
@@ -287,9 +223,9 @@ static void gemini_should_assemble_every_kind_of_part(void)
         "{\"inlineData\":{\"mimeType\":\"image/png\",\"data\":\"iVBORw0KGgo=\"}},"
         "{\"functionCall\":{\"name\":\"done\"}},{\"text\":\"!\"}]},\"finishReason\":\"STOP\"}],"
         "\"modelVersion\":\"gemini-3-pro\"}]";
-    struct xin x = { GSTREAM, REQ, 200, JSONCT, body, 7, false };
+    struct gen_x x = { GSTREAM, REQ, 200, JSONCT, body, 7, false };
     struct lt_generation g;
-    CHECK(xrun(&x, &g) == LT_OK);
+    CHECK(gen_run(&x, &g) == LT_OK);
     CHECK(g.level == LT_LEVEL_DEFAULT);
     CHECK_STR(g.output_text, "Code: the answer is 2!");
     CHECK_STR(g.reasoning_text, "think more");
@@ -314,8 +250,8 @@ static void gemini_should_assemble_every_kind_of_part(void)
         "{\"index\":-1,\"content\":{\"parts\":[{\"text\":\"no\"}]}},"
         "{\"index\":1,\"content\":{\"parts\":[{\"text\":\"second\"}]},\"finishReason\":\"MAX_TOKENS\"},"
         "{\"content\":{\"parts\":[{\"text\":\"\xE2\x82\"},{\"text\":\"\xAC first\"}]},\"finishReason\":\"STOP\"}]}";
-    struct xin y = { GEMINI, REQ, 200, JSONCT, many, 0, false };
-    CHECK(xrun(&y, &g) == LT_OK);
+    struct gen_x y = { GEMINI, REQ, 200, JSONCT, many, 0, false };
+    CHECK(gen_run(&y, &g) == LT_OK);
     CHECK(g.level == LT_LEVEL_DEFAULT);
     CHECK_STR(g.output_text, "\xE2\x82\xAC first");
     CHECK_STR(g.finish_reason, "STOP");
@@ -352,14 +288,14 @@ static void gemini_should_read_every_usage_shape(void)
     for (size_t i = 0; i < TAP_N(t); i++) {
         char body[2048];
         snprintf(body, sizeof body, "{\"candidates\":[],\"usageMetadata\":%s}", t[i].usage);
-        struct xin x = { GEMINI, REQ, 200, JSONCT, body, 0, false };
+        struct gen_x x = { GEMINI, REQ, 200, JSONCT, body, 0, false };
         struct lt_generation g;
-        CHECK(xrun(&x, &g) == LT_OK);
-        usage_is(&g, t[i].want);
+        CHECK(gen_run(&x, &g) == LT_OK);
+        gen_usage_is(&g, t[i].want);
         CHECK(g.has_usage == (g.n_usage > 0));
-        CHECKF(str_eq(meta_of(&g, "tool_use_prompt_tokens"), t[i].tool_use), "case %zu", i);
-        CHECKF(str_eq(meta_of(&g, "usage_by_modality"), t[i].modality), "case %zu: %s", i,
-               meta_of(&g, "usage_by_modality"));
+        CHECKF(gen_str_eq(gen_meta(&g, "tool_use_prompt_tokens"), t[i].tool_use), "case %zu", i);
+        CHECKF(gen_str_eq(gen_meta(&g, "usage_by_modality"), t[i].modality), "case %zu: %s", i,
+               gen_meta(&g, "usage_by_modality"));
         lt_generation_free(&g);
     }
     /* in a stream the last usageMetadata is the report, whole */
@@ -368,10 +304,10 @@ static void gemini_should_read_every_usage_shape(void)
                        "data: {\"candidates\":[{\"content\":{\"parts\":[{\"text\":\"a\"}]},\"finishReason\":\"STOP\"}],"
                        "\"usageMetadata\":{\"promptTokenCount\":13,\"candidatesTokenCount\":8,\"totalTokenCount\":21}}"
                        "\r\n\r\n";
-    struct xin x = { GSTREAM "?alt=sse", REQ, 200, SSE, body, 3, false };
+    struct gen_x x = { GSTREAM "?alt=sse", REQ, 200, SSE, body, 3, false };
     struct lt_generation g;
-    CHECK(xrun(&x, &g) == LT_OK);
-    usage_is(&g, "input=13,output=8,total=21");
+    CHECK(gen_run(&x, &g) == LT_OK);
+    gen_usage_is(&g, "input=13,output=8,total=21");
     lt_generation_free(&g);
 }
 
@@ -407,12 +343,11 @@ static void gemini_should_report_errors_without_secrets(void)
     };
     for (size_t i = 0; i < TAP_N(t); i++) {
         for (size_t step = 0; step < 3; step++) {
-            struct xin x = { i % 2 || t[i].status == 503 ? GSTREAM "?alt=sse&key=AIzaSyQUERYSECRETQUERYSECRETQUERYSECR" : url, REQ, t[i].status,
-                             t[i].ct, t[i].body, step * 5, false };
+            struct gen_x x = { i % 2 || t[i].status == 503 ? GSTREAM "?alt=sse&key=AIzaSyQUERYSECRETQUERYSECRETQUERYSECR" : url, REQ, t[i].status,
+                               t[i].ct, t[i].body, step * 5, false };
             struct lt_generation g;
-            CHECK(xrun(&x, &g) == LT_OK);
-            CHECKF(g.level == LT_LEVEL_ERROR, "case %zu", i);
-            CHECKF(g.status_message && strstr(g.status_message, t[i].want), "case %zu: \"%s\"", i, g.status_message);
+            CHECK(gen_run(&x, &g) == LT_OK);
+            gen_status_is(&g, LT_LEVEL_ERROR, t[i].want, "case %zu", i);
             CHECK(!strstr(g.status_message, "QUERYSECRET"));
             if (t[i].never)
                 CHECKF(!strstr(g.status_message, t[i].never), "case %zu: %s", i, g.status_message);
@@ -439,11 +374,10 @@ static void gemini_should_flag_error_events_in_a_stream(void)
     for (size_t i = 0; i < TAP_N(t); i++) {
         char body[1024];
         snprintf(body, sizeof body, "%s%s", pre, t[i].tail);
-        struct xin x = { GSTREAM "?alt=sse", REQ, 200, SSE, body, 0, false };
+        struct gen_x x = { GSTREAM "?alt=sse", REQ, 200, SSE, body, 0, false };
         struct lt_generation g;
-        CHECK(xrun(&x, &g) == LT_OK);
-        CHECKF(g.level == LT_LEVEL_ERROR, "case %zu", i);
-        CHECKF(strstr(g.status_message, t[i].want), "case %zu: %s", i, g.status_message);
+        CHECK(gen_run(&x, &g) == LT_OK);
+        gen_status_is(&g, LT_LEVEL_ERROR, t[i].want, "case %zu", i);
         CHECK_STR(g.output_text, "so far");
         CHECK_STR(g.response_id, "r1");
         lt_generation_free(&g);
@@ -491,14 +425,10 @@ static void gemini_should_warn_about_blocks_and_odd_answers(void)
           false, LT_LEVEL_WARNING, "prompt blocked: SAFETY" },
     };
     for (size_t i = 0; i < TAP_N(t); i++) {
-        struct xin x = { t[i].url, REQ, 200, t[i].ct, t[i].body, 0, t[i].incomplete };
+        struct gen_x x = { t[i].url, REQ, 200, t[i].ct, t[i].body, 0, t[i].incomplete };
         struct lt_generation g;
-        CHECK(xrun(&x, &g) == LT_OK);
-        CHECKF(g.level == t[i].level, "case %zu: level %d (%s)", i, (int)g.level, g.status_message);
-        if (t[i].want)
-            CHECKF(g.status_message && strstr(g.status_message, t[i].want), "case %zu: \"%s\"", i, g.status_message);
-        else
-            CHECKF(g.status_message == NULL, "case %zu: %s", i, g.status_message);
+        CHECK(gen_run(&x, &g) == LT_OK);
+        gen_status_is(&g, t[i].level, t[i].want, "case %zu", i);
         CHECK(g.input_json != NULL);
         lt_generation_free(&g);
     }
@@ -519,31 +449,16 @@ static void gemini_should_survive_every_failed_allocation(void)
         "\"serviceTier\":\"standard\"},\"modelVersion\":\"m\",\"responseId\":\"r\"},\r\n"
         "{\"candidates\":[{\"content\":{\"parts\":[{\"text\":\"c\"}]},\"finishReason\":\"SAFETY\","
         "\"finishMessage\":\"fm\"}],\"promptFeedback\":{\"blockReason\":\"OTHER\"}}]";
-    const struct xin t[] = {
+    const struct gen_x t[] = {
         { GSTREAM "?key=K", req, 200, JSONCT, arr, 9, false },
         { GSTREAM "?alt=sse", req, 200, SSE, "data: " ANSWER("s", ",\"finishReason\":\"STOP\"") "\n\n", 4, true },
         { GEMINI, req, 404, JSONCT, "{\"error\":{\"code\":404,\"message\":\"nope\"}}", 0, false },
         { GEMINI, req, 500, "text/html", "<p>down</p>", 0, false },
     };
     for (size_t k = 0; k < TAP_N(t); k++) {
-        struct lt_generation g;
-        lt_mem_fail_at(0);
-        uint64_t before = lt_mem_count();
-        CHECK(xrun(&t[k], &g) == LT_OK);
-        uint64_t total = lt_mem_count() - before;
-        lt_generation_free(&g);
-        for (uint64_t n = 1; n <= total + 2; n++) {
-            lt_mem_fail_at(n);
-            struct lt_match m;
-            CHECK(lt_provider_match_url(t[k].url, &m));
-            enum lt_rc rc = xrun(&t[k], &g);
-            lt_mem_fail_at(0);
-            CHECKF(rc == LT_OK || rc == LT_ERR_NOMEM, "case %zu, allocation %llu: rc %d", k, (unsigned long long)n,
-                   (int)rc);
-            lt_generation_free(&g);
-            CHECKF(lt_mem_live_bytes() == 0, "case %zu, allocation %llu: %lld bytes leaked", k, (unsigned long long)n,
-                   (long long)lt_mem_live_bytes());
-        }
+        char name[32];
+        snprintf(name, sizeof name, "case %zu", k);
+        gen_survive_failed_allocations(&t[k], name);
     }
 }
 

@@ -10,6 +10,7 @@
 #include "../../providers/provider.h"
 #include "../../shim/json.h"
 #include "../../shim/mem.h"
+#include "../lib/gen.h"
 #include "../lib/tap.h"
 
 #define CHAT "http://localhost:11434/api/chat"
@@ -22,69 +23,6 @@
     "{\"model\":\"llama3.2:3b\",\"created_at\":\"2025-01-01T00:00:00Z\",\"message\":{\"role\":\"assistant\"," \
     "\"content\":\"" content "\"}" extra "}"
 #define DONE ",\"done\":true,\"done_reason\":\"stop\",\"prompt_eval_count\":5,\"eval_count\":2"
-
-struct xin {
-    const char *url;
-    const char *req;
-    long status;
-    const char *ct;
-    const char *body;
-    size_t step;
-    bool incomplete;
-};
-
-static enum lt_rc xrun(const struct xin *x, struct lt_generation *g)
-{
-    struct lt_match m;
-    memset(g, 0, sizeof *g);
-    CHECKF(lt_provider_match_url(x->url, &m), "%s does not match", x->url);
-    struct lt_parse_in in = { m.api, m.provider, m.known_host, x->url, x->req, x->req ? strlen(x->req) : 0,
-                              x->status, x->ct };
-    struct lt_parser *p = NULL;
-    enum lt_rc rc = lt_parser_new(&in, &p);
-    if (rc != LT_OK)
-        return rc;
-    size_t n = strlen(x->body);
-    for (size_t i = 0; i < n;) {
-        size_t k = x->step ? x->step : n - i;
-        if (k > n - i)
-            k = n - i;
-        lt_parser_feed(p, x->body + i, k);
-        i += k;
-    }
-    rc = lt_parser_finish(p, !x->incomplete, g);
-    lt_parser_free(p);
-    return rc;
-}
-
-static bool str_eq(const char *a, const char *b)
-{
-    return (!a && !b) || (a && b && strcmp(a, b) == 0);
-}
-
-static const char *meta_of(const struct lt_generation *g, const char *key)
-{
-    for (int i = 0; i < g->n_meta; i++)
-        if (!strcmp(g->meta[i].key, key))
-            return g->meta[i].value;
-    return NULL;
-}
-
-static void usage_is(const struct lt_generation *g, const char *spec)
-{
-    char buf[256];
-    snprintf(buf, sizeof buf, "%s", spec);
-    int n = 0;
-    for (char *save, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save), n++) {
-        char *eq = strchr(tok, '=');
-        *eq = '\0';
-        long long v = -1;
-        CHECKF(lt_generation_get_usage(g, tok, &v), "usage %s missing", tok);
-        CHECKF(v == atoll(eq + 1), "usage %s = %lld, want %s", tok, v, eq + 1);
-    }
-    CHECKF(g->n_usage == n, "%d usage keys, want %d", g->n_usage, n);
-    CHECK(g->has_usage == (n > 0));
-}
 
 static void ollama_should_match_its_endpoints(void)
 {
@@ -125,9 +63,9 @@ static void ollama_should_split_parameters_from_input_as_sent(void)
         "{\"model\":\"qwen3\",\"options\":{\"temperature\":0.8,\"num_ctx\":4096,\"stop\":[\"</s>\"],\"mirostat\":0},"
         "\"messages\":[{\"role\":\"system\",\"content\":\"s\"},{\"role\":\"user\",\"content\":\"u\",\"images\":[\"aGk=\"]}],"
         "\"tools\":[],\"format\":{\"type\":\"object\"},\"think\":\"high\",\"keep_alive\":-1}";
-    struct xin x = { CHAT, req, 200, NDJSON, LINE("ok", DONE) "\n", 0, false };
+    struct gen_x x = { CHAT, req, 200, NDJSON, LINE("ok", DONE) "\n", 0, false };
     struct lt_generation g;
-    CHECK(xrun(&x, &g) == LT_OK);
+    CHECK(gen_run(&x, &g) == LT_OK);
     CHECK(g.stream); /* no "stream": streamed */
     CHECK_STR(g.request_model, "qwen3");
     CHECK_STR(g.model, "llama3.2:3b");
@@ -141,8 +79,8 @@ static void ollama_should_split_parameters_from_input_as_sent(void)
 
     const char *greq = "{\"model\":\"m\",\"prompt\":\"p\",\"suffix\":\"s\",\"system\":\"sys\",\"raw\":true,"
                        "\"stream\":false,\"options\":7}";
-    struct xin y = { GEN, greq, 200, JSONCT, "{\"model\":\"m\",\"response\":\"r\",\"done\":true}", 0, false };
-    CHECK(xrun(&y, &g) == LT_OK);
+    struct gen_x y = { GEN, greq, 200, JSONCT, "{\"model\":\"m\",\"response\":\"r\",\"done\":true}", 0, false };
+    CHECK(gen_run(&y, &g) == LT_OK);
     CHECK(!g.stream);
     CHECK_INT(g.n_input_messages, 1);
     CHECK_STR(g.params_json, "{\"raw\":true,\"stream\":false,\"options\":7}");
@@ -152,9 +90,9 @@ static void ollama_should_split_parameters_from_input_as_sent(void)
     lt_generation_free(&g);
 
     /* a load request: no prompt, nothing counted */
-    struct xin z = { GEN, "{\"model\":\"m\"}", 200, JSONCT,
-                     "{\"model\":\"m\",\"response\":\"\",\"done\":true,\"done_reason\":\"load\"}", 0, false };
-    CHECK(xrun(&z, &g) == LT_OK);
+    struct gen_x z = { GEN, "{\"model\":\"m\"}", 200, JSONCT,
+                       "{\"model\":\"m\",\"response\":\"\",\"done\":true,\"done_reason\":\"load\"}", 0, false };
+    CHECK(gen_run(&z, &g) == LT_OK);
     CHECK_INT(g.n_input_messages, 0);
     CHECK(g.level == LT_LEVEL_DEFAULT && g.output_text == NULL);
     CHECK_STR(g.finish_reason, "load");
@@ -178,14 +116,14 @@ static void ollama_should_skip_unconfirmed_bodies_on_other_hosts(void)
         { "https://app.example.com/api/generate", "{\"model\":\"m\",\"prompt\":\"x\"" },
     };
     for (size_t i = 0; i < TAP_N(t); i++) {
-        struct xin x = { t[i].url, t[i].req, 200, JSONCT, "{}", 0, false };
+        struct gen_x x = { t[i].url, t[i].req, 200, JSONCT, "{}", 0, false };
         struct lt_generation g;
-        CHECKF(xrun(&x, &g) == LT_ERR_SKIP, "case %zu not skipped", i);
+        CHECKF(gen_run(&x, &g) == LT_ERR_SKIP, "case %zu not skipped", i);
     }
     /* on Ollama's port the body is not needed */
-    struct xin x = { CHAT, "not json", 200, JSONCT, LINE("y", DONE), 0, false };
+    struct gen_x x = { CHAT, "not json", 200, JSONCT, LINE("y", DONE), 0, false };
     struct lt_generation g;
-    CHECK(xrun(&x, &g) == LT_OK);
+    CHECK(gen_run(&x, &g) == LT_OK);
     CHECK_STR(g.output_text, "y");
     CHECK(g.input_json == NULL && g.n_input_messages == -1);
     lt_generation_free(&g);
@@ -216,13 +154,13 @@ static void ollama_should_read_the_body_however_it_is_framed(void)
     };
     for (size_t i = 0; i < TAP_N(t); i++) {
         for (size_t step = 0; step < 4; step++) {
-            struct xin x = { CHAT, t[i].req, 200, t[i].ct, t[i].body, step * 3, false };
+            struct gen_x x = { CHAT, t[i].req, 200, t[i].ct, t[i].body, step * 3, false };
             struct lt_generation g;
-            CHECK(xrun(&x, &g) == LT_OK);
+            CHECK(gen_run(&x, &g) == LT_OK);
             CHECKF(g.level == LT_LEVEL_DEFAULT, "case %zu step %zu: %s", i, step, g.status_message);
-            CHECKF(str_eq(g.output_text, "ab"), "case %zu: text %s", i, g.output_text);
+            CHECKF(gen_str_eq(g.output_text, "ab"), "case %zu: text %s", i, g.output_text);
             CHECK_STR(g.finish_reason, "stop");
-            usage_is(&g, "input=5,output=2,total=7");
+            gen_usage_is(&g, "input=5,output=2,total=7");
             lt_generation_free(&g);
         }
     }
@@ -237,9 +175,9 @@ static void ollama_should_keep_tool_calls_as_sent(void)
         "{\"function\":{\"name\":\"b\"}},"
         "{\"id\":\"call_1\",\"function\":{\"name\":\"c\",\"arguments\":{\"deep\":[1,{\"k\":\"\\u00e9\"}]}}},"
         "\"not an object\"]},\"done\":true}";
-    struct xin x = { CHAT, REQ_NOSTREAM, 200, JSONCT, body, 0, false };
+    struct gen_x x = { CHAT, REQ_NOSTREAM, 200, JSONCT, body, 0, false };
     struct lt_generation g;
-    CHECK(xrun(&x, &g) == LT_OK);
+    CHECK(gen_run(&x, &g) == LT_OK);
     CHECK_INT(g.n_tool_calls, 3);
     CHECK(g.tool_calls[0].id == NULL);
     CHECK_STR(g.tool_calls[0].arguments, "{\"x\": 1}");
@@ -274,21 +212,21 @@ static void ollama_should_read_counts_and_durations(void)
     for (size_t i = 0; i < TAP_N(t); i++) {
         char body[512];
         snprintf(body, sizeof body, "{\"model\":\"m\",\"response\":\"r\",\"done\":true%s}", t[i].tail);
-        struct xin x = { GEN, "{\"model\":\"m\",\"prompt\":\"p\",\"stream\":false}", 200, JSONCT, body, 0, false };
+        struct gen_x x = { GEN, "{\"model\":\"m\",\"prompt\":\"p\",\"stream\":false}", 200, JSONCT, body, 0, false };
         struct lt_generation g;
-        CHECK(xrun(&x, &g) == LT_OK);
-        usage_is(&g, t[i].usage);
-        CHECKF(str_eq(meta_of(&g, "total_duration_ns"), t[i].total_ns), "case %zu", i);
+        CHECK(gen_run(&x, &g) == LT_OK);
+        gen_usage_is(&g, t[i].usage);
+        CHECKF(gen_str_eq(gen_meta(&g, "total_duration_ns"), t[i].total_ns), "case %zu", i);
         lt_generation_free(&g);
     }
-    struct xin x = { GEN, "{\"model\":\"m\",\"prompt\":\"p\",\"stream\":false}", 200, JSONCT,
-                     "{\"model\":\"m\",\"response\":\"r\",\"done\":true," "\"total_duration\":1,\"load_duration\":2,"
-                     "\"prompt_eval_duration\":3,\"eval_duration\":4}", 0, false };
+    struct gen_x x = { GEN, "{\"model\":\"m\",\"prompt\":\"p\",\"stream\":false}", 200, JSONCT,
+                       "{\"model\":\"m\",\"response\":\"r\",\"done\":true," "\"total_duration\":1,\"load_duration\":2,"
+                       "\"prompt_eval_duration\":3,\"eval_duration\":4}", 0, false };
     struct lt_generation g;
-    CHECK(xrun(&x, &g) == LT_OK);
-    CHECK_STR(meta_of(&g, "load_duration_ns"), "2");
-    CHECK_STR(meta_of(&g, "prompt_eval_duration_ns"), "3");
-    CHECK_STR(meta_of(&g, "eval_duration_ns"), "4");
+    CHECK(gen_run(&x, &g) == LT_OK);
+    CHECK_STR(gen_meta(&g, "load_duration_ns"), "2");
+    CHECK_STR(gen_meta(&g, "prompt_eval_duration_ns"), "3");
+    CHECK_STR(gen_meta(&g, "eval_duration_ns"), "4");
     lt_generation_free(&g);
 }
 
@@ -311,11 +249,10 @@ static void ollama_should_report_errors(void)
         { 500, NDJSON, LINE("partial", "") "\n{\"error\":\"out of memory\"}\n", "out of memory" },
     };
     for (size_t i = 0; i < TAP_N(t); i++) {
-        struct xin x = { CHAT, REQ, t[i].status, t[i].ct, t[i].body, 0, false };
+        struct gen_x x = { CHAT, REQ, t[i].status, t[i].ct, t[i].body, 0, false };
         struct lt_generation g;
-        CHECK(xrun(&x, &g) == LT_OK);
-        CHECKF(g.level == LT_LEVEL_ERROR, "case %zu: level %d", i, (int)g.level);
-        CHECKF(g.status_message && strstr(g.status_message, t[i].want), "case %zu: \"%s\"", i, g.status_message);
+        CHECK(gen_run(&x, &g) == LT_OK);
+        gen_status_is(&g, LT_LEVEL_ERROR, t[i].want, "case %zu", i);
         CHECK(!g.has_usage);
         CHECK_STR(g.model, i == 6 ? "llama3.2:3b" : "llama3.2");
         lt_generation_free(&g);
@@ -347,14 +284,10 @@ static void ollama_should_warn_about_odd_answers(void)
           "1 of 3 lines are not JSON" },
     };
     for (size_t i = 0; i < TAP_N(t); i++) {
-        struct xin x = { CHAT, t[i].req, 200, t[i].ct, t[i].body, 0, t[i].incomplete };
+        struct gen_x x = { CHAT, t[i].req, 200, t[i].ct, t[i].body, 0, t[i].incomplete };
         struct lt_generation g;
-        CHECK(xrun(&x, &g) == LT_OK);
-        CHECKF(g.level == t[i].level, "case %zu: level %d (%s)", i, (int)g.level, g.status_message);
-        if (t[i].want)
-            CHECKF(g.status_message && strstr(g.status_message, t[i].want), "case %zu: \"%s\"", i, g.status_message);
-        else
-            CHECKF(g.status_message == NULL, "case %zu: %s", i, g.status_message);
+        CHECK(gen_run(&x, &g) == LT_OK);
+        gen_status_is(&g, t[i].level, t[i].want, "case %zu", i);
         CHECK(g.input_json != NULL);
         lt_generation_free(&g);
     }
@@ -368,7 +301,7 @@ static void ollama_should_survive_every_failed_allocation(void)
                          "{\"name\":\"f\",\"arguments\":{\"x\":1}}},{\"function\":{\"name\":\"g\",\"arguments\":\"s\"}}]}}\n"
                          "{\"model\":\"m\",\"done\":true,\"done_reason\":\"stop\",\"prompt_eval_count\":1,"
                          "\"eval_count\":2,\"total_duration\":3,\"load_duration\":4,\"eval_duration\":5}\n";
-    const struct xin t[] = {
+    const struct gen_x t[] = {
         { CHAT, "{\"model\":\"m\",\"messages\":[],\"tools\":[],\"options\":{\"a\":1},\"format\":\"json\"}", 200, NDJSON,
           stream, 7, false },
         { GEN, "{\"model\":\"m\",\"prompt\":\"p\",\"system\":\"s\",\"stream\":false}", 200, JSONCT,
@@ -377,22 +310,9 @@ static void ollama_should_survive_every_failed_allocation(void)
         { CHAT, REQ, 200, JSONCT, LINE("a", "") "\n" LINE("b", DONE), 0, true },
     };
     for (size_t k = 0; k < TAP_N(t); k++) {
-        struct lt_generation g;
-        lt_mem_fail_at(0);
-        uint64_t before = lt_mem_count();
-        CHECK(xrun(&t[k], &g) == LT_OK);
-        uint64_t total = lt_mem_count() - before;
-        lt_generation_free(&g);
-        for (uint64_t n = 1; n <= total + 2; n++) {
-            lt_mem_fail_at(n);
-            enum lt_rc rc = xrun(&t[k], &g);
-            lt_mem_fail_at(0);
-            CHECKF(rc == LT_OK || rc == LT_ERR_NOMEM, "case %zu, allocation %llu: rc %d", k, (unsigned long long)n,
-                   (int)rc);
-            lt_generation_free(&g);
-            CHECKF(lt_mem_live_bytes() == 0, "case %zu, allocation %llu: %lld bytes leaked", k, (unsigned long long)n,
-                   (long long)lt_mem_live_bytes());
-        }
+        char name[32];
+        snprintf(name, sizeof name, "case %zu", k);
+        gen_survive_failed_allocations(&t[k], name);
     }
 }
 

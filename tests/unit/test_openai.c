@@ -5,7 +5,6 @@
  * path shapes, errors, warnings, usage variants, stream assembly, Azure
  * deployments, allocation failures, the jscan readers against cJSON, and
  * cost. */
-#include <dirent.h>
 #include <locale.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -20,6 +19,7 @@
 #include "../../providers/provider.h"
 #include "../../shim/json.h"
 #include "../../shim/mem.h"
+#include "../lib/gen.h"
 #include "../lib/tap.h"
 
 #if defined(__SANITIZE_ADDRESS__)
@@ -38,335 +38,93 @@
 #define MIN_OWN_CASES 27
 #define MAX_CASES 128
 
-struct fx {
-    char name[320];        /* "openai/chat_plain", "own/stream_cut_before_done" */
-    bool own;
-    char api[32];          /* "openai.chat", "openai.responses", ... */
-    char url[1024];
-    char provider[64];
-    char content_type[128];
-    bool has_content_type;
-    long status;
-    bool complete;
-    char *req;
-    size_t req_len;
-    char *body;
-    size_t body_len;
-    cJSON *exp;            /* expected.json */
-};
+static struct gen_fx cases_fx[MAX_CASES];
 
-static struct fx cases_fx[MAX_CASES];
-static int n_cases, n_shared, n_own;
-
-/* ---- small JSON helpers (test side) ------------------------------------- */
-
-static const cJSON *jget(const cJSON *o, const char *k)
+static bool keep_openai(const char *name, const char *api)
 {
-    return lt_json_get(o, k);
+    (void)name;
+    return api && strncmp(api, "openai.", 7) == 0;
 }
 
-static bool jis(const cJSON *v, int type)
-{
-    return v && (v->type & 0xFF) == type;
-}
-
-static cJSON *jparse(const char *s)
-{
-    return s ? lt_cj.ParseWithLength(s, strlen(s)) : NULL;
-}
-
-static bool str_eq(const char *a, const char *b)
-{
-    return (!a && !b) || (a && b && strcmp(a, b) == 0);
-}
-
-/* ---- fixtures ------------------------------------------------------------ */
-
-static char *read_in(const char *dir, const char *file, size_t *len)
-{
-    char path[1400];
-    snprintf(path, sizeof path, "%s/%s", dir, file);
-    return tap_read_file(path, len);
-}
-
-static void load_case(const char *dir, const char *name, bool own)
-{
-    size_t n;
-    char *m = read_in(dir, "meta.json", &n);
-    CHECKF(m, "%s: no meta.json", dir);
-    cJSON *meta = lt_cj.ParseWithLength(m, n);
-    free(m);
-    CHECKF(meta, "%s: meta.json is not JSON", dir);
-    const char *api = lt_json_str(meta, "api");
-    if (!api || strncmp(api, "openai.", 7) != 0) {
-        lt_cj.Delete(meta);
-        return;
-    }
-    CHECKF(n_cases < MAX_CASES, "too many cases");
-    struct fx *c = &cases_fx[n_cases++];
-    memset(c, 0, sizeof *c);
-    snprintf(c->name, sizeof c->name, "%s", name);
-    snprintf(c->api, sizeof c->api, "%s", api);
-    c->own = own;
-    const char *url = lt_json_str(meta, "url");
-    const char *prov = lt_json_str(meta, "provider");
-    CHECKF(url && prov, "%s: meta lacks url/provider", name);
-    snprintf(c->url, sizeof c->url, "%s", url);
-    snprintf(c->provider, sizeof c->provider, "%s", prov);
-    const char *ct = lt_json_str(meta, "content_type");
-    if (ct) {
-        snprintf(c->content_type, sizeof c->content_type, "%s", ct);
-        c->has_content_type = true;
-    }
-    long long st = 0;
-    CHECKF(lt_json_int(meta, "status", &st) == LT_OK, "%s: no status", name);
-    c->status = (long)st;
-    c->complete = !jis(jget(meta, "complete"), cJSON_False);
-    lt_cj.Delete(meta);
-    c->req = read_in(dir, "request.json", &c->req_len);
-    c->body = read_in(dir, "response.body", &c->body_len);
-    char *e = read_in(dir, "expected.json", &n);
-    CHECKF(c->req && c->body && e, "%s: a file is missing", name);
-    c->exp = lt_cj.ParseWithLength(e, n);
-    free(e);
-    CHECKF(c->exp, "%s: expected.json is not JSON", name);
-    if (own)
-        n_own++;
-    else
-        n_shared++;
-}
-
-static int name_cmp(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* Every directory below `root` (depth <= 2) holding a meta.json. */
-static void scan(const char *root, const char *prefix, int depth, bool own)
-{
-    DIR *d = opendir(root);
-    if (!d)
-        return;
-    char *names[512];
-    int n = 0;
-    struct dirent *e;
-    while ((e = readdir(d)) && n < 512)
-        if (e->d_name[0] != '.')
-            names[n++] = strdup(e->d_name);
-    closedir(d);
-    qsort(names, (size_t)n, sizeof names[0], name_cmp);
-    for (int i = 0; i < n; i++) {
-        char path[1024], name[256], meta[1100];
-        struct stat st;
-        snprintf(path, sizeof path, "%s/%s", root, names[i]);
-        snprintf(name, sizeof name, "%s%s", prefix, names[i]);
-        snprintf(meta, sizeof meta, "%s/meta.json", path);
-        if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
-            if (stat(meta, &st) == 0)
-                load_case(path, name, own);
-            else if (depth > 1) {
-                char sub[300];
-                snprintf(sub, sizeof sub, "%s/", name);
-                scan(path, sub, depth - 1, own);
-            }
-        }
-        free(names[i]);
-    }
-}
+static struct gen_fxset set = { .c = cases_fx, .max = MAX_CASES, .keep = keep_openai };
 
 static void load_all(void)
 {
     CHECK(lt_json_load() == LT_OK);
     lt_provider_configure(NULL);
-    n_cases = n_shared = n_own = 0;
-    scan(tap_fixtures_dir(), "", 2, false); /* fails the case when missing */
-    scan(LLMTAP_ROOT "/tests/fixtures/openai", "own/", 1, true);
-    CHECKF(n_shared >= MIN_SHARED_CASES, "only %d openai.* cases in %s", n_shared, tap_fixtures_dir());
-    CHECKF(n_own >= MIN_OWN_CASES, "only %d own cases", n_own);
+    gen_fx_scan(&set, tap_fixtures_dir(), "", 2, false, NULL); /* fails the case when missing */
+    gen_fx_scan(&set, LLMTAP_ROOT "/tests/fixtures/openai", "own/", 1, true, NULL);
+    CHECKF(set.n_shared >= MIN_SHARED_CASES, "only %d openai.* cases in %s", set.n_shared, tap_fixtures_dir());
+    CHECKF(set.n_own >= MIN_OWN_CASES, "only %d own cases", set.n_own);
 }
 
-static const struct fx *find_case(const char *name)
-{
-    for (int i = 0; i < n_cases; i++)
-        if (!strcmp(cases_fx[i].name, name))
-            return &cases_fx[i];
-    CHECKF(false, "%s missing", name);
-    return NULL;
-}
-
-static bool expect_skip(const struct fx *c)
-{
-    return jis(jget(c->exp, "skip"), cJSON_True);
-}
-
-static bool api_is(const struct fx *c, const char *api)
+static bool api_is(const struct gen_fx *c, const char *api)
 {
     return !strcmp(c->api, api);
-}
-
-/* ---- running one case ---------------------------------------------------- */
-
-enum plan { PLAN_WHOLE, PLAN_SPLIT, PLAN_RANDOM };
-
-static uint64_t rng_next(uint64_t *s)
-{
-    *s ^= *s << 13;
-    *s ^= *s >> 7;
-    *s ^= *s << 17;
-    return *s;
-}
-
-static enum lt_rc run(const struct fx *c, enum plan plan, size_t arg, struct lt_generation *g)
-{
-    struct lt_match m = { 0 };
-    memset(g, 0, sizeof *g);
-    CHECKF(lt_provider_match_url(c->url, &m), "%s: URL does not match", c->name);
-    CHECKF(strcmp(m.provider, c->provider) == 0, "%s: provider %s, want %s", c->name, m.provider, c->provider);
-    struct lt_parse_in in = {
-        .api = m.api,
-        .provider = m.provider,
-        .known_host = m.known_host,
-        .url = c->url,
-        .req = c->req,
-        .req_len = c->req_len,
-        .http_status = c->status,
-        .content_type = c->has_content_type ? c->content_type : NULL,
-    };
-    struct lt_parser *p = NULL;
-    enum lt_rc rc = lt_parser_new(&in, &p);
-    if (rc != LT_OK) {
-        CHECK(p == NULL);
-        return rc;
-    }
-    if (plan == PLAN_WHOLE) {
-        lt_parser_feed(p, c->body, c->body_len);
-    } else if (plan == PLAN_SPLIT) {
-        lt_parser_feed(p, c->body, arg);
-        lt_parser_feed(p, c->body + arg, c->body_len - arg);
-    } else {
-        uint64_t s = 0x9E3779B97F4A7C15ull ^ (arg * 0x100000001B3ull);
-        for (size_t i = 0; i < c->body_len;) {
-            size_t k = 1 + (size_t)(rng_next(&s) % 97);
-            if (k > c->body_len - i)
-                k = c->body_len - i;
-            lt_parser_feed(p, c->body + i, k);
-            i += k;
-        }
-    }
-    rc = lt_parser_finish(p, c->complete, g);
-    lt_parser_free(p);
-    return rc;
-}
-
-/* Two generations hold the same values, field by field. */
-static void check_same(const struct fx *c, const char *how, const struct lt_generation *a,
-                       const struct lt_generation *b)
-{
-#define SAME(f) CHECKF(str_eq(a->f, b->f), "%s %s: " #f " \"%s\" vs \"%s\"", c->name, how, a->f ? a->f : "(null)", \
-                       b->f ? b->f : "(null)")
-    SAME(provider);
-    SAME(operation);
-    SAME(obs_type);
-    SAME(model);
-    SAME(request_model);
-    SAME(response_model);
-    SAME(params_json);
-    SAME(input_json);
-    SAME(output_json);
-    SAME(output_text);
-    SAME(reasoning_text);
-    SAME(finish_reason);
-    SAME(response_id);
-    SAME(status_message);
-#undef SAME
-    CHECKF(a->stream == b->stream && a->level == b->level && a->has_usage == b->has_usage &&
-               a->n_input_messages == b->n_input_messages && a->n_embeddings == b->n_embeddings,
-           "%s %s: flags or counts", c->name, how);
-    CHECKF(a->n_tool_calls == b->n_tool_calls, "%s %s: tool calls", c->name, how);
-    for (int i = 0; i < a->n_tool_calls; i++)
-        CHECKF(str_eq(a->tool_calls[i].id, b->tool_calls[i].id) && str_eq(a->tool_calls[i].name, b->tool_calls[i].name) &&
-                   str_eq(a->tool_calls[i].arguments, b->tool_calls[i].arguments),
-               "%s %s: tool call %d", c->name, how, i);
-    CHECKF(a->n_usage == b->n_usage, "%s %s: usage count", c->name, how);
-    for (int i = 0; i < a->n_usage; i++)
-        CHECKF(strcmp(a->usage[i].key, b->usage[i].key) == 0 && a->usage[i].value == b->usage[i].value,
-               "%s %s: usage %s", c->name, how, a->usage[i].key);
-    CHECKF(a->n_meta == b->n_meta, "%s %s: meta count", c->name, how);
-    for (int i = 0; i < a->n_meta; i++)
-        CHECKF(strcmp(a->meta[i].key, b->meta[i].key) == 0 && str_eq(a->meta[i].value, b->meta[i].value),
-               "%s %s: meta %s", c->name, how, a->meta[i].key);
-}
-
-static const char *meta_of(const struct lt_generation *g, const char *key)
-{
-    for (int i = 0; i < g->n_meta; i++)
-        if (!strcmp(g->meta[i].key, key))
-            return g->meta[i].value;
-    return NULL;
 }
 
 /* ---- the output_json each API promises ------------------------------------ */
 
 /* Chat: the assistant message(s) as the API would return them whole. */
-static void check_chat_shape(const struct fx *c, const struct lt_generation *g, const cJSON *o, long long nmsg)
+static void check_chat_shape(const struct gen_fx *c, const struct lt_generation *g, const cJSON *o, long long nmsg)
 {
     const char *n = c->name;
     const cJSON *first = o;
     if (nmsg > 1) {
-        CHECKF(jis(o, cJSON_Array) && lt_cj.GetArraySize(o) == nmsg, "%s: output_json is not %lld messages", n, nmsg);
+        CHECKF(gen_jis(o, cJSON_Array) && lt_cj.GetArraySize(o) == nmsg, "%s: output_json is not %lld messages", n, nmsg);
         first = o->child;
     }
-    CHECKF(jis(first, cJSON_Object), "%s: output message is not an object", n);
-    CHECKF(str_eq(lt_json_str(first, "role"), "assistant"), "%s: output role", n);
+    CHECKF(gen_jis(first, cJSON_Object), "%s: output message is not an object", n);
+    CHECKF(gen_str_eq(lt_json_str(first, "role"), "assistant"), "%s: output role", n);
     const char *content = lt_json_str(first, "content");
     CHECKF(strcmp(content ? content : "", g->output_text ? g->output_text : "") == 0, "%s: output content", n);
-    const cJSON *otc = jget(first, "tool_calls");
-    const cJSON *ofc = jget(first, "function_call");
-    int got = (jis(otc, cJSON_Array) ? lt_cj.GetArraySize(otc) : 0) + (ofc ? 1 : 0);
+    const cJSON *otc = gen_jget(first, "tool_calls");
+    const cJSON *ofc = gen_jget(first, "function_call");
+    int got = (gen_jis(otc, cJSON_Array) ? lt_cj.GetArraySize(otc) : 0) + (ofc ? 1 : 0);
     CHECKF(got == g->n_tool_calls, "%s: output_json has %d tool calls, want %d", n, got, g->n_tool_calls);
     CHECKF(!strstr(g->output_json, "chat.completion.chunk"), "%s: raw chunks in output", n);
-    cJSON *input = jparse(g->input_json);
-    const cJSON *msgs = jget(input, "messages");
-    CHECKF(!g->input_json || (jis(msgs, cJSON_Array) && lt_cj.GetArraySize(msgs) == g->n_input_messages),
+    cJSON *input = gen_jparse(g->input_json);
+    const cJSON *msgs = gen_jget(input, "messages");
+    CHECKF(!g->input_json || (gen_jis(msgs, cJSON_Array) && lt_cj.GetArraySize(msgs) == g->n_input_messages),
            "%s: input messages", n);
     lt_cj.Delete(input);
 }
 
 /* Legacy completions: the text, or an array of texts (one per choice). */
-static void check_completion_shape(const struct fx *c, const struct lt_generation *g, const cJSON *o, long long nmsg)
+static void check_completion_shape(const struct gen_fx *c, const struct lt_generation *g, const cJSON *o, long long nmsg)
 {
     const char *n = c->name;
     const cJSON *first = o;
     if (nmsg > 1) {
-        CHECKF(jis(o, cJSON_Array) && lt_cj.GetArraySize(o) == nmsg, "%s: output_json is not %lld texts", n, nmsg);
+        CHECKF(gen_jis(o, cJSON_Array) && lt_cj.GetArraySize(o) == nmsg, "%s: output_json is not %lld texts", n, nmsg);
         first = o->child;
     }
-    CHECKF(jis(first, cJSON_String), "%s: a completion is not a JSON string", n);
+    CHECKF(gen_jis(first, cJSON_String), "%s: a completion is not a JSON string", n);
     CHECKF(!strcmp(first->valuestring, g->output_text ? g->output_text : ""), "%s: output text", n);
     CHECK(g->n_tool_calls == 0);
-    cJSON *input = jparse(g->input_json);
-    CHECKF(!g->input_json || jget(input, "prompt"), "%s: no prompt in input_json", n);
+    cJSON *input = gen_jparse(g->input_json);
+    CHECKF(!g->input_json || gen_jget(input, "prompt"), "%s: no prompt in input_json", n);
     lt_cj.Delete(input);
 }
 
 /* Responses: the output items; message texts make output_text, the calls'
  * call_ids are the tool call ids, opaque payloads stay out. */
-static void check_responses_shape(const struct fx *c, const struct lt_generation *g, const cJSON *o)
+static void check_responses_shape(const struct gen_fx *c, const struct lt_generation *g, const cJSON *o)
 {
     const char *n = c->name;
-    CHECKF(jis(o, cJSON_Array), "%s: output_json is not an item list", n);
+    CHECKF(gen_jis(o, cJSON_Array), "%s: output_json is not an item list", n);
     char text[4096] = "";
     int calls = 0;
     for (const cJSON *it = o->child; it; it = it->next) {
         const char *type = lt_json_str(it, "type");
         CHECKF(type, "%s: an output item without a type", n);
         if (!strcmp(type, "message")) {
-            for (const cJSON *p = jget(it, "content") ? jget(it, "content")->child : NULL; p; p = p->next)
-                if (str_eq(lt_json_str(p, "type"), "output_text"))
+            for (const cJSON *p = gen_jget(it, "content") ? gen_jget(it, "content")->child : NULL; p; p = p->next)
+                if (gen_str_eq(lt_json_str(p, "type"), "output_text"))
                     strncat(text, lt_json_str(p, "text"), sizeof text - strlen(text) - 1);
         } else if (!strcmp(type, "function_call") || !strcmp(type, "custom_tool_call")) {
-            CHECKF(calls < g->n_tool_calls && str_eq(lt_json_str(it, "call_id"), g->tool_calls[calls].id) &&
-                       str_eq(lt_json_str(it, "name"), g->tool_calls[calls].name),
+            CHECKF(calls < g->n_tool_calls && gen_str_eq(lt_json_str(it, "call_id"), g->tool_calls[calls].id) &&
+                       gen_str_eq(lt_json_str(it, "name"), g->tool_calls[calls].name),
                    "%s: output item %d is not tool call %d", n, calls, calls);
             calls++;
         }
@@ -375,26 +133,26 @@ static void check_responses_shape(const struct fx *c, const struct lt_generation
     CHECKF(!strcmp(text, g->output_text ? g->output_text : ""), "%s: message texts \"%s\" vs output_text", n, text);
     CHECKF(!strstr(g->output_json, "encrypted_content") && !strstr(g->output_json, "\"delta\""),
            "%s: opaque or raw content in the output", n);
-    cJSON *input = jparse(g->input_json);
-    CHECKF(!g->input_json || jget(input, "input"), "%s: no input in input_json", n);
+    cJSON *input = gen_jparse(g->input_json);
+    CHECKF(!g->input_json || gen_jget(input, "input"), "%s: no input in input_json", n);
     lt_cj.Delete(input);
 }
 
 /* Embeddings: a count and a dimension, never a vector. */
-static void check_embeddings_shape(const struct fx *c, const struct lt_generation *g, const cJSON *o)
+static void check_embeddings_shape(const struct gen_fx *c, const struct lt_generation *g, const cJSON *o)
 {
     const char *n = c->name;
-    CHECKF(jis(o, cJSON_Object), "%s: output_json is not a summary object", n);
+    CHECKF(gen_jis(o, cJSON_Object), "%s: output_json is not a summary object", n);
     long long v = -1;
     CHECKF(lt_json_int(o, "embeddings", &v) == LT_OK && v == g->n_embeddings, "%s: summary count", n);
     int keys = 0;
     for (const cJSON *k = o->child; k; k = k->next, keys++)
-        CHECKF(!strcmp(k->string, "embeddings") || (!strcmp(k->string, "dimensions") && jis(k, cJSON_Number)),
+        CHECKF(!strcmp(k->string, "embeddings") || (!strcmp(k->string, "dimensions") && gen_jis(k, cJSON_Number)),
                "%s: summary member %s", n, k->string);
     CHECKF(keys <= 2 && strlen(g->output_json) < 64, "%s: output_json %s", n, g->output_json);
 }
 
-static void check_shape(const struct fx *c, const struct lt_generation *g)
+static void check_shape(const struct gen_fx *c, const struct lt_generation *g)
 {
     const char *n = c->name;
     static const struct {
@@ -407,14 +165,14 @@ static void check_shape(const struct fx *c, const struct lt_generation *g)
     };
     for (size_t i = 0; i < TAP_N(ops); i++)
         if (api_is(c, ops[i].api))
-            CHECKF(str_eq(g->operation, ops[i].operation) && str_eq(g->obs_type, ops[i].obs_type),
+            CHECKF(gen_str_eq(g->operation, ops[i].operation) && gen_str_eq(g->obs_type, ops[i].obs_type),
                    "%s: operation %s, type %s", n, g->operation, g->obs_type);
-    const char *azure = lt_json_str(jget(c->exp, "metadata"), "azure_deployment");
+    const char *azure = lt_json_str(gen_jget(c->exp, "metadata"), "azure_deployment");
     if (azure)
-        CHECKF(str_eq(meta_of(g, "azure_deployment"), azure), "%s: azure_deployment %s", n,
-               meta_of(g, "azure_deployment") ? meta_of(g, "azure_deployment") : "(null)");
+        CHECKF(gen_str_eq(gen_meta(g, "azure_deployment"), azure), "%s: azure_deployment %s", n,
+               gen_meta(g, "azure_deployment") ? gen_meta(g, "azure_deployment") : "(null)");
     else if (strcmp(c->provider, "azure") != 0)
-        CHECKF(!meta_of(g, "azure_deployment"), "%s: azure_deployment off Azure", n);
+        CHECKF(!gen_meta(g, "azure_deployment"), "%s: azure_deployment off Azure", n);
     if (api_is(c, "openai.embeddings")) {
         CHECKF(!g->output_text && !g->reasoning_text && g->n_tool_calls == 0, "%s: text from embeddings", n);
         /* the answer's vectors are nowhere: not a 40-byte piece of them */
@@ -435,7 +193,7 @@ static void check_shape(const struct fx *c, const struct lt_generation *g)
         CHECKF(!g->output_text && g->n_tool_calls == 0, "%s: output without output_json", n);
         return;
     }
-    cJSON *o = jparse(g->output_json);
+    cJSON *o = gen_jparse(g->output_json);
     CHECKF(o, "%s: output_json is not JSON: %s", n, g->output_json);
     long long nmsg = 1;
     lt_json_int(c->exp, "output_messages", &nmsg);
@@ -457,11 +215,11 @@ static void openai_should_find_every_recorded_case(void)
     load_all();
     int per[4] = { 0 };
     const char *apis[] = { "openai.chat", "openai.responses", "openai.completions", "openai.embeddings" };
-    for (int i = 0; i < n_cases; i++)
+    for (int i = 0; i < set.n; i++)
         for (int k = 0; k < 4; k++)
             per[k] += api_is(&cases_fx[i], apis[k]);
-    printf("    %d shared cases, %d own cases: %d chat, %d responses, %d completions, %d embeddings\n", n_shared,
-           n_own, per[0], per[1], per[2], per[3]);
+    printf("    %d shared cases, %d own cases: %d chat, %d responses, %d completions, %d embeddings\n", set.n_shared,
+           set.n_own, per[0], per[1], per[2], per[3]);
     for (int k = 0; k < 4; k++)
         CHECKF(per[k] >= 3, "only %d %s cases", per[k], apis[k]);
 }
@@ -472,12 +230,12 @@ static void openai_should_find_every_recorded_case(void)
 static void openai_should_shape_the_output_of_every_api(void)
 {
     load_all();
-    for (int i = 0; i < n_cases; i++) {
-        const struct fx *c = &cases_fx[i];
+    for (int i = 0; i < set.n; i++) {
+        const struct gen_fx *c = &cases_fx[i];
         for (int plan = 0; plan < 2; plan++) {
             struct lt_generation g;
-            enum lt_rc rc = run(c, plan ? PLAN_RANDOM : PLAN_WHOLE, (size_t)i + 7, &g);
-            if (expect_skip(c)) {
+            enum lt_rc rc = gen_fx_run(c, plan ? GEN_RANDOM : GEN_WHOLE, (size_t)i + 7, &g);
+            if (gen_fx_skip(c)) {
                 CHECKF(rc == LT_ERR_SKIP, "%s: rc %d, want SKIP", c->name, (int)rc);
                 continue;
             }
@@ -490,38 +248,6 @@ static void openai_should_shape_the_output_of_every_api(void)
 }
 
 /* ---- inline exchanges ---------------------------------------------------- */
-
-struct xin {
-    const char *url;
-    const char *req;
-    long status;
-    const char *ct;
-    const char *body;
-    size_t body_len; /* 0: strlen */
-    bool incomplete;
-};
-
-static enum lt_rc xrun(const struct xin *x, struct lt_generation *g)
-{
-    struct lt_match m = { 0 };
-    CHECKF(lt_provider_match_url(x->url, &m), "%s: no match", x->url);
-    struct lt_parse_in in = { m.api, m.provider, m.known_host, x->url, x->req, x->req ? strlen(x->req) : 0,
-                              x->status, x->ct };
-    struct lt_parser *p = NULL;
-    memset(g, 0, sizeof *g);
-    enum lt_rc rc = lt_parser_new(&in, &p);
-    if (rc != LT_OK)
-        return rc;
-    size_t n = x->body ? (x->body_len ? x->body_len : strlen(x->body)) : 0;
-    /* three pieces, to cross every internal boundary at least once */
-    size_t a = n / 3, b = 2 * n / 3;
-    lt_parser_feed(p, x->body, a);
-    lt_parser_feed(p, x->body + a, b - a);
-    lt_parser_feed(p, x->body + b, n - b);
-    rc = lt_parser_finish(p, !x->incomplete, g);
-    lt_parser_free(p);
-    return rc;
-}
 
 #define OPENAI "https://api.openai.com/v1/chat/completions"
 #define REQ "{\"model\":\"gpt-4o\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}"
@@ -546,22 +272,22 @@ static void openai_should_skip_unconfirmed_bodies_on_unknown_hosts(void)
         "{\"model\":\"m\",\"messages\":[]",
     };
     for (size_t i = 0; i < TAP_N(bad); i++) {
-        struct xin x = { url, bad[i], 200, JSONCT, "{}", 0, false };
+        struct gen_x x = { url, bad[i], 200, JSONCT, "{}", GEN_THIRDS, false };
         struct lt_generation g;
-        CHECKF(xrun(&x, &g) == LT_ERR_SKIP, "body %zu not skipped", i);
+        CHECKF(gen_run(&x, &g) == LT_ERR_SKIP, "body %zu not skipped", i);
     }
-    struct xin ok = { url, "{\"model\":\"m\",\"messages\":[]}", 200, JSONCT,
-                      "{\"model\":\"m\",\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":\"x\"}}]}", 0,
-                      false };
+    struct gen_x ok = { url, "{\"model\":\"m\",\"messages\":[]}", 200, JSONCT,
+                        "{\"model\":\"m\",\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":\"x\"}}]}",
+                        GEN_THIRDS, false };
     struct lt_generation g;
-    CHECK(xrun(&ok, &g) == LT_OK);
+    CHECK(gen_run(&ok, &g) == LT_OK);
     CHECK_STR(g.provider, "openai-compatible");
     CHECK_STR(g.output_text, "x");
     lt_generation_free(&g);
     /* a known host needs no confirmation: a body we cannot read still gives
      * a generation from the response */
-    struct xin known = { OPENAI, "garbage", 200, JSONCT, ok.body, 0, false };
-    CHECK(xrun(&known, &g) == LT_OK);
+    struct gen_x known = { OPENAI, "garbage", 200, JSONCT, ok.body, GEN_THIRDS, false };
+    CHECK(gen_run(&known, &g) == LT_OK);
     CHECK(g.request_model == NULL && g.input_json == NULL && g.params_json == NULL);
     CHECK_STR(g.model, "m");
     lt_generation_free(&g);
@@ -582,9 +308,9 @@ static void openai_should_split_parameters_from_input_verbatim(void)
         "\"tool_choice\":{\"type\":\"function\",\"function\":{\"name\":\"f\"}},"
         "\"functions\":[{\"name\":\"g\"}],\"function_call\":\"none\",\"user\":null,\"store\":false,"
         "\"metadata\":{\"k\":\"v\"},\"prediction\":{\"type\":\"content\",\"content\":\"x\"}}";
-    struct xin x = { OPENAI, req, 200, SSE, "data: [DONE]\n\n", 0, false };
+    struct gen_x x = { OPENAI, req, 200, SSE, "data: [DONE]\n\n", GEN_THIRDS, false };
     struct lt_generation g;
-    CHECK(xrun(&x, &g) == LT_OK);
+    CHECK(gen_run(&x, &g) == LT_OK);
     CHECK(g.stream);
     CHECK_STR(g.request_model, "o3-mini");
     CHECK_STR(g.model, "o3-mini");
@@ -604,8 +330,8 @@ static void openai_should_split_parameters_from_input_verbatim(void)
     lt_generation_free(&g);
 
     /* no parameters at all: no params_json */
-    struct xin y = { OPENAI, REQ, 200, JSONCT, "{\"choices\":[]}", 0, false };
-    CHECK(xrun(&y, &g) == LT_OK);
+    struct gen_x y = { OPENAI, REQ, 200, JSONCT, "{\"choices\":[]}", GEN_THIRDS, false };
+    CHECK(gen_run(&y, &g) == LT_OK);
     CHECK(g.params_json == NULL && !g.stream);
     CHECK_STR(g.input_json, "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}");
     lt_generation_free(&g);
@@ -640,11 +366,11 @@ static void openai_should_write_numbers_alike_in_any_locale(void)
     char probe[16];
     snprintf(probe, sizeof probe, "%.1f", 0.5);
     CHECK_STR(probe, "0,5"); /* the locale is really in effect */
-    struct xin x = { OPENAI,
-                     "{\"model\":\"m\",\"messages\":[],\"temperature\":0.7,\"top_p\":1e-7,\"x\":-12.25,\"y\":1.5e300}",
-                     200, JSONCT, "{\"choices\":[]}", 0, false };
+    struct gen_x x = { OPENAI,
+                       "{\"model\":\"m\",\"messages\":[],\"temperature\":0.7,\"top_p\":1e-7,\"x\":-12.25,\"y\":1.5e300}",
+                       200, JSONCT, "{\"choices\":[]}", GEN_THIRDS, false };
     struct lt_generation g;
-    CHECK(xrun(&x, &g) == LT_OK);
+    CHECK(gen_run(&x, &g) == LT_OK);
     CHECK_STR(g.params_json, "{\"temperature\":0.7,\"top_p\":1e-07,\"x\":-12.25,\"y\":1.5e+300}");
     lt_generation_free(&g);
     setlocale(LC_NUMERIC, "C");
@@ -680,12 +406,10 @@ static void openai_should_report_errors_without_secrets(void)
         { 503, JSONCT, "{\"unexpected\":true}", "HTTP 503: {\"unexpected\":true}", NULL },
     };
     for (size_t i = 0; i < TAP_N(t); i++) {
-        struct xin x = { key_url, REQ_STREAM, t[i].status, t[i].ct, t[i].body, 0, false };
+        struct gen_x x = { key_url, REQ_STREAM, t[i].status, t[i].ct, t[i].body, GEN_THIRDS, false };
         struct lt_generation g;
-        CHECK(xrun(&x, &g) == LT_OK);
-        CHECKF(g.level == LT_LEVEL_ERROR, "case %zu: level %d", i, (int)g.level);
-        CHECKF(g.status_message && strstr(g.status_message, t[i].want), "case %zu: status \"%s\"", i,
-               g.status_message ? g.status_message : "(null)");
+        CHECK(gen_run(&x, &g) == LT_OK);
+        gen_status_is(&g, LT_LEVEL_ERROR, t[i].want, "case %zu", i);
         CHECKF(!strstr(g.status_message, "QUERYSECRET"), "case %zu: query leaked", i);
         if (t[i].never)
             CHECKF(!strstr(g.status_message, t[i].never), "case %zu: secret leaked: %s", i, g.status_message);
@@ -699,9 +423,9 @@ static void openai_should_report_errors_without_secrets(void)
     memset(body, 'a', sizeof body);
     memcpy(body + 195, "\xE2\x82\xAC\xE2\x82\xAC", 6);
     body[sizeof body - 1] = '\0';
-    struct xin x = { OPENAI, REQ, 500, "text/html", body, 0, false };
+    struct gen_x x = { OPENAI, REQ, 500, "text/html", body, GEN_THIRDS, false };
     struct lt_generation g;
-    CHECK(xrun(&x, &g) == LT_OK);
+    CHECK(gen_run(&x, &g) == LT_OK);
     CHECK(strlen(g.status_message) <= strlen("HTTP 500: ") + 200);
     CHECK(strstr(g.status_message, "aaaa\xE2\x82\xAC") && !strstr(g.status_message, "\xEF\xBF\xBD"));
     lt_generation_free(&g);
@@ -740,16 +464,10 @@ static void openai_should_warn_when_a_response_does_not_parse(void)
           false, LT_LEVEL_DEFAULT, NULL },
     };
     for (size_t i = 0; i < TAP_N(t); i++) {
-        struct xin x = { OPENAI, t[i].req, 200, t[i].ct, t[i].body, 0, t[i].incomplete };
+        struct gen_x x = { OPENAI, t[i].req, 200, t[i].ct, t[i].body, GEN_THIRDS, t[i].incomplete };
         struct lt_generation g;
-        CHECK(xrun(&x, &g) == LT_OK);
-        CHECKF(g.level == t[i].level, "case %zu: level %d (%s)", i, (int)g.level,
-               g.status_message ? g.status_message : "(null)");
-        if (t[i].want)
-            CHECKF(g.status_message && strstr(g.status_message, t[i].want), "case %zu: status \"%s\"", i,
-                   g.status_message ? g.status_message : "(null)");
-        else
-            CHECK(g.status_message == NULL);
+        CHECK(gen_run(&x, &g) == LT_OK);
+        gen_status_is(&g, t[i].level, t[i].want, "case %zu", i);
         CHECK_STR(g.model, "gpt-4o");
         CHECK(g.input_json != NULL); /* the request side is always there */
         lt_generation_free(&g);
@@ -776,11 +494,11 @@ static void openai_should_read_how_the_body_is_framed(void)
         { REQ_STREAM, "text/event-stream; charset=utf-8", json_body, "j" },
     };
     for (size_t i = 0; i < TAP_N(t); i++) {
-        struct xin x = { OPENAI, t[i].req, 200, t[i].ct, t[i].body, 0, false };
+        struct gen_x x = { OPENAI, t[i].req, 200, t[i].ct, t[i].body, GEN_THIRDS, false };
         struct lt_generation g;
-        CHECK(xrun(&x, &g) == LT_OK);
+        CHECK(gen_run(&x, &g) == LT_OK);
         CHECKF(g.level == LT_LEVEL_DEFAULT, "case %zu: %s", i, g.status_message);
-        CHECKF(str_eq(g.output_text, t[i].text), "case %zu: text %s", i, g.output_text);
+        CHECKF(gen_str_eq(g.output_text, t[i].text), "case %zu: text %s", i, g.output_text);
         CHECK_STR(g.model, "m1");
         lt_generation_free(&g);
     }
@@ -816,32 +534,14 @@ static void openai_should_flag_error_events_in_a_stream(void)
     for (size_t i = 0; i < TAP_N(t); i++) {
         char body[512];
         snprintf(body, sizeof body, "%s%s", pre, t[i].tail);
-        struct xin x = { OPENAI, REQ_STREAM, 200, SSE, body, 0, false };
+        struct gen_x x = { OPENAI, REQ_STREAM, 200, SSE, body, GEN_THIRDS, false };
         struct lt_generation g;
-        CHECK(xrun(&x, &g) == LT_OK);
-        CHECKF(g.level == LT_LEVEL_ERROR, "case %zu", i);
-        CHECKF(g.status_message && strstr(g.status_message, t[i].want), "case %zu: %s", i, g.status_message);
+        CHECK(gen_run(&x, &g) == LT_OK);
+        gen_status_is(&g, LT_LEVEL_ERROR, t[i].want, "case %zu", i);
         CHECK_STR(g.output_text, "so far");
         CHECK_STR(g.response_id, "c1");
         lt_generation_free(&g);
     }
-}
-
-static void usage_is(const struct lt_generation *g, const char *spec)
-{
-    /* spec: "key=value,key=value" exactly */
-    char buf[512];
-    snprintf(buf, sizeof buf, "%s", spec);
-    int n = 0;
-    for (char *save, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save), n++) {
-        char *eq = strchr(tok, '=');
-        *eq = '\0';
-        long long v = -1;
-        CHECKF(lt_generation_get_usage(g, tok, &v), "usage %s missing", tok);
-        CHECKF(v == atoll(eq + 1), "usage %s = %lld, want %s", tok, v, eq + 1);
-    }
-    CHECKF(g->n_usage == n, "%d usage keys, want %d", g->n_usage, n);
-    CHECK(g->has_usage == (n > 0));
 }
 
 static void openai_should_read_every_usage_shape(void)
@@ -880,10 +580,10 @@ static void openai_should_read_every_usage_shape(void)
           "input=18,output=73,total=91" },
     };
     for (size_t i = 0; i < TAP_N(t); i++) {
-        struct xin x = { OPENAI, REQ, 200, JSONCT, t[i].body, 0, false };
+        struct gen_x x = { OPENAI, REQ, 200, JSONCT, t[i].body, GEN_THIRDS, false };
         struct lt_generation g;
-        CHECK(xrun(&x, &g) == LT_OK);
-        usage_is(&g, t[i].want);
+        CHECK(gen_run(&x, &g) == LT_OK);
+        gen_usage_is(&g, t[i].want);
         lt_generation_free(&g);
     }
     /* in a stream: usage:null chunks say nothing, the last report wins,
@@ -895,10 +595,10 @@ static void openai_should_read_every_usage_shape(void)
         "\"x_groq\":{\"usage\":{\"prompt_tokens\":7,\"completion_tokens\":7,\"total_tokens\":14}}}\n\n"
         "data: {\"choices\":[],\"usage\":{\"prompt_tokens\":5,\"completion_tokens\":6,\"total_tokens\":11}}\n\n"
         "data: {\"choices\":[],\"usage\":null}\n\ndata: [DONE]\n\n";
-    struct xin x = { OPENAI, REQ_STREAM, 200, SSE, body, 0, false };
+    struct gen_x x = { OPENAI, REQ_STREAM, 200, SSE, body, GEN_THIRDS, false };
     struct lt_generation g;
-    CHECK(xrun(&x, &g) == LT_OK);
-    usage_is(&g, "input=5,output=6,total=11");
+    CHECK(gen_run(&x, &g) == LT_OK);
+    gen_usage_is(&g, "input=5,output=6,total=11");
     lt_generation_free(&g);
 }
 
@@ -906,10 +606,11 @@ static void openai_should_name_the_azure_deployment(void)
 {
     CHECK(lt_json_load() == LT_OK);
     const char *url = "https://res.openai.azure.com/openai/deployments/my-gpt4o/chat/completions?api-version=2024-10-21";
-    struct xin x = { url, "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}", 400, JSONCT,
-                     "{\"error\":{\"code\":\"content_filter\",\"message\":\"The response was filtered\"}}", 0, false };
+    struct gen_x x = { url, "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}", 400, JSONCT,
+                       "{\"error\":{\"code\":\"content_filter\",\"message\":\"The response was filtered\"}}",
+                       GEN_THIRDS, false };
     struct lt_generation g;
-    CHECK(xrun(&x, &g) == LT_OK);
+    CHECK(gen_run(&x, &g) == LT_OK);
     CHECK_STR(g.provider, "azure");
     CHECK_STR(g.model, "my-gpt4o"); /* no model in request or response: the URL's */
     CHECK(g.request_model == NULL);
@@ -934,9 +635,9 @@ static void openai_should_reassemble_tool_calls_without_an_index(void)
         "\"arguments\":{\"y\":2}}}]}}]}\n\n"
         "data: {\"choices\":[{\"delta\":{\"tool_calls\":[{\"id\":\"b2\",\"function\":{\"name\":\"g\"}}]},"
         "\"finish_reason\":\"tool_calls\"}]}\n\ndata: [DONE]\n\n";
-    struct xin x = { OPENAI, REQ_STREAM, 200, SSE, body, 0, false };
+    struct gen_x x = { OPENAI, REQ_STREAM, 200, SSE, body, GEN_THIRDS, false };
     struct lt_generation g;
-    CHECK(xrun(&x, &g) == LT_OK);
+    CHECK(gen_run(&x, &g) == LT_OK);
     CHECK_INT(g.n_tool_calls, 2);
     CHECK_STR(g.tool_calls[0].id, "a1");
     CHECK_STR(g.tool_calls[0].name, "f");
@@ -957,9 +658,9 @@ static void openai_should_read_content_parts_and_refusals(void)
         "{\"model\":\"magistral-medium-2506\",\"choices\":[{\"index\":0,\"finish_reason\":\"stop\",\"message\":"
         "{\"role\":\"assistant\",\"content\":[{\"type\":\"thinking\",\"thinking\":[{\"type\":\"text\",\"text\":\"hmm\"}]},"
         "{\"type\":\"text\",\"text\":\"Answer\"},{\"type\":\"text\",\"text\":\" two\"}]}}]}";
-    struct xin x = { "https://api.mistral.ai/v1/chat/completions", REQ, 200, JSONCT, body, 0, false };
+    struct gen_x x = { "https://api.mistral.ai/v1/chat/completions", REQ, 200, JSONCT, body, GEN_THIRDS, false };
     struct lt_generation g;
-    CHECK(xrun(&x, &g) == LT_OK);
+    CHECK(gen_run(&x, &g) == LT_OK);
     CHECK_STR(g.output_text, "Answer two");
     CHECK_STR(g.reasoning_text, "hmm");
     CHECK_STR(g.output_json, "{\"role\":\"assistant\",\"content\":\"Answer two\",\"reasoning_content\":\"hmm\"}");
@@ -967,11 +668,16 @@ static void openai_should_read_content_parts_and_refusals(void)
 
     const char *refusal = "{\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":null,"
                           "\"refusal\":\"I can't help with that.\"},\"finish_reason\":\"stop\"}]}";
-    struct xin y = { OPENAI, REQ, 200, JSONCT, refusal, 0, false };
-    CHECK(xrun(&y, &g) == LT_OK);
+    struct gen_x y = { OPENAI, REQ, 200, JSONCT, refusal, GEN_THIRDS, false };
+    CHECK(gen_run(&y, &g) == LT_OK);
     CHECK(g.output_text == NULL);
     CHECK_STR(g.output_json, "{\"role\":\"assistant\",\"content\":null,\"refusal\":\"I can't help with that.\"}");
     lt_generation_free(&g);
+}
+
+static enum lt_rc run_in_random_pieces(const void *c, struct lt_generation *g)
+{
+    return gen_fx_run(c, GEN_RANDOM, 3, g);
 }
 
 /* Every allocation, failed in turn, on a stream and on a whole answer:
@@ -985,30 +691,11 @@ static void openai_should_survive_every_failed_allocation(void)
                             "own/responses_stream_failed", "own/completions_stream_include_usage",
                             "own/embeddings_float_two_inputs", "azure/embeddings", "errors/azure_401_invalid_key" };
     for (size_t k = 0; k < TAP_N(names); k++) {
-        const struct fx *c = find_case(names[k]);
-        struct lt_generation g;
-        lt_mem_fail_at(0);
-        uint64_t before = lt_mem_count();
-        CHECK(run(c, PLAN_RANDOM, 3, &g) == LT_OK);
-        uint64_t total = lt_mem_count() - before;
-        lt_generation_free(&g);
-        for (uint64_t n = 1; n <= total + 2; n++) {
-            lt_mem_fail_at(n);
-            enum lt_rc rc = run(c, PLAN_RANDOM, 3, &g);
-            lt_mem_fail_at(0);
-            CHECKF(rc == LT_OK || rc == LT_ERR_NOMEM, "%s: allocation %llu: rc %d", c->name, (unsigned long long)n,
-                   (int)rc);
-            lt_generation_free(&g);
-            CHECKF(lt_mem_live_bytes() == 0, "%s: allocation %llu failed: %lld bytes leaked", c->name,
-                   (unsigned long long)n, (long long)lt_mem_live_bytes());
-        }
+        const struct gen_fx *c = gen_fx_find(&set, names[k]);
+        gen_survive_failed_allocations_of(run_in_random_pieces, c, c->name);
     }
 #ifdef TEST_ASAN
-    for (int i = 0; i < n_cases; i++) {
-        free(cases_fx[i].req);
-        free(cases_fx[i].body);
-        lt_cj.Delete(cases_fx[i].exp);
-    }
+    gen_fx_free(&set);
     CHECKF(__lsan_do_recoverable_leak_check() == 0, "leaks (cJSON or ours)");
 #endif
 }
@@ -1111,29 +798,25 @@ static void count_parses(void)
 
 /* One input read with the fast path and without: the same rc and the same
  * generation. Returns how many cJSON parses the fast path saved. */
-static int fast_vs_cjson(const struct fx *c, const struct xin *x, enum plan plan, size_t arg, const char *how)
+static int fast_vs_cjson(const struct gen_fx *c, const struct gen_x *x, enum gen_plan plan, size_t arg, const char *how)
 {
     struct lt_generation a, b;
     lt_jscan_set_fastpath(true);
     parse_calls = 0;
-    enum lt_rc ra = c ? run(c, plan, arg, &a) : xrun(x, &a);
+    enum lt_rc ra = c ? gen_fx_run(c, plan, arg, &a) : gen_run(x, &a);
     int fast_parses = parse_calls;
     lt_jscan_set_fastpath(false);
     parse_calls = 0;
-    enum lt_rc rb = c ? run(c, plan, arg, &b) : xrun(x, &b);
+    enum lt_rc rb = c ? gen_fx_run(c, plan, arg, &b) : gen_run(x, &b);
     int slow_parses = parse_calls;
     lt_jscan_set_fastpath(true);
-    struct fx named = { 0 };
-    if (!c) {
-        snprintf(named.name, sizeof named.name, "%.300s", how);
-        c = &named;
-    }
-    CHECKF(ra == rb, "%s %s: rc %d fast, %d cJSON", c->name, how, (int)ra, (int)rb);
+    const char *name = c ? c->name : how;
+    CHECKF(ra == rb, "%s %s: rc %d fast, %d cJSON", name, how, (int)ra, (int)rb);
     if (ra == LT_OK)
-        check_same(c, how, &a, &b);
+        gen_check_same(name, how, &a, &b);
     lt_generation_free(&a);
     lt_generation_free(&b);
-    CHECKF(fast_parses <= slow_parses, "%s %s: the fast path parsed more", c->name, how);
+    CHECKF(fast_parses <= slow_parses, "%s %s: the fast path parsed more", name, how);
     return slow_parses - fast_parses;
 }
 
@@ -1146,13 +829,13 @@ static void openai_should_read_every_case_alike_with_the_fast_path(void)
     load_all();
     count_parses();
     int compared = 0, taken = 0, chat = 0;
-    for (int i = 0; i < n_cases; i++) {
-        const struct fx *c = &cases_fx[i];
-        if (expect_skip(c))
+    for (int i = 0; i < set.n; i++) {
+        const struct gen_fx *c = &cases_fx[i];
+        if (gen_fx_skip(c))
             continue;
-        int saved = fast_vs_cjson(c, NULL, PLAN_WHOLE, 0, "whole");
-        fast_vs_cjson(c, NULL, PLAN_RANDOM, (size_t)i + 1, "random pieces");
-        fast_vs_cjson(c, NULL, PLAN_SPLIT, c->body_len / 2, "split in two");
+        int saved = fast_vs_cjson(c, NULL, GEN_WHOLE, 0, "whole");
+        fast_vs_cjson(c, NULL, GEN_RANDOM, (size_t)i + 1, "random pieces");
+        fast_vs_cjson(c, NULL, GEN_SPLIT, c->body_len / 2, "split in two");
         compared++;
         if (api_is(c, "openai.chat")) {
             chat++;
@@ -1161,7 +844,7 @@ static void openai_should_read_every_case_alike_with_the_fast_path(void)
         if (api_is(c, "openai.embeddings") && c->status < 400) {
             struct lt_generation g;
             parse_largest = 0;
-            CHECK(run(c, PLAN_WHOLE, 0, &g) == LT_OK);
+            CHECK(gen_fx_run(c, GEN_WHOLE, 0, &g) == LT_OK);
             lt_generation_free(&g);
             CHECKF(parse_largest < c->body_len / 2 && parse_largest <= c->req_len, "%s: cJSON read %zu bytes",
                    c->name, parse_largest);
@@ -1169,7 +852,7 @@ static void openai_should_read_every_case_alike_with_the_fast_path(void)
         if (!strcmp(c->name, "openai/chat_stream_include_usage")) {
             struct lt_generation g;
             parse_calls = 0;
-            CHECK(run(c, PLAN_WHOLE, 0, &g) == LT_OK);
+            CHECK(gen_fx_run(c, GEN_WHOLE, 0, &g) == LT_OK);
             lt_generation_free(&g);
             CHECKF(parse_calls == 1, "%s: %d cJSON parses with the fast path", c->name, parse_calls);
         }
@@ -1266,13 +949,13 @@ static void openai_should_read_edge_documents_alike_with_the_fast_path(void)
         char sse[2048], how[64];
         /* the document as one chunk of a stream, twice (keep-first and keep-last) */
         snprintf(sse, sizeof sse, "data: %s\n\ndata: %s\n\ndata: [DONE]\n\n", docs[i], docs[i]);
-        struct xin s = { OPENAI, REQ_STREAM, 200, SSE, sse, 0, false };
+        struct gen_x s = { OPENAI, REQ_STREAM, 200, SSE, sse, GEN_THIRDS, false };
         snprintf(how, sizeof how, "edge document %zu streamed", i);
-        fast += fast_vs_cjson(NULL, &s, PLAN_WHOLE, 0, how) > 0;
+        fast += fast_vs_cjson(NULL, &s, GEN_WHOLE, 0, how) > 0;
         /* and as a whole answer */
-        struct xin w = { OPENAI, REQ, 200, JSONCT, docs[i], 0, false };
+        struct gen_x w = { OPENAI, REQ, 200, JSONCT, docs[i], GEN_THIRDS, false };
         snprintf(how, sizeof how, "edge document %zu whole", i);
-        fast += fast_vs_cjson(NULL, &w, PLAN_WHOLE, 0, how) > 0;
+        fast += fast_vs_cjson(NULL, &w, GEN_WHOLE, 0, how) > 0;
     }
     printf("    %zu edge documents compared; the fast path read %d of %zu readings\n", TAP_N(docs), fast,
            2 * TAP_N(docs));
@@ -1391,9 +1074,9 @@ static void openai_should_confirm_every_api_by_its_body_on_unknown_hosts(void)
         { "http://10.1.2.3/v1/embeddings", "[{\"model\":\"m\",\"input\":\"a\"}]", false },
     };
     for (size_t i = 0; i < TAP_N(t); i++) {
-        struct xin x = { t[i].url, t[i].req, 200, JSONCT, "{}", 0, false };
+        struct gen_x x = { t[i].url, t[i].req, 200, JSONCT, "{}", GEN_THIRDS, false };
         struct lt_generation g;
-        enum lt_rc rc = xrun(&x, &g);
+        enum lt_rc rc = gen_run(&x, &g);
         CHECKF(rc == (t[i].llm ? LT_OK : LT_ERR_SKIP), "case %zu: rc %d", i, (int)rc);
         if (rc == LT_OK)
             CHECK_STR(g.provider, "openai-compatible");
@@ -1445,15 +1128,16 @@ static void openai_should_split_each_api_request_into_input_and_parameters(void)
           "{\"prompt\":\"hi\"}", 1, false },
     };
     for (size_t i = 0; i < TAP_N(t); i++) {
-        struct xin x = { t[i].url, t[i].req, 500, "text/plain", "down", 0, false };
+        struct gen_x x = { t[i].url, t[i].req, 500, "text/plain", "down", GEN_THIRDS, false };
         struct lt_generation g;
-        CHECKF(xrun(&x, &g) == LT_OK, "case %zu", i);
-        CHECKF(str_eq(g.params_json, t[i].params), "case %zu: params %s", i, g.params_json ? g.params_json : "(null)");
-        CHECKF(str_eq(g.input_json, t[i].input), "case %zu: input %s", i, g.input_json ? g.input_json : "(null)");
+        CHECKF(gen_run(&x, &g) == LT_OK, "case %zu", i);
+        CHECKF(gen_str_eq(g.params_json, t[i].params), "case %zu: params %s", i,
+               g.params_json ? g.params_json : "(null)");
+        CHECKF(gen_str_eq(g.input_json, t[i].input), "case %zu: input %s", i, g.input_json ? g.input_json : "(null)");
         CHECKF(g.n_input_messages == t[i].n_input, "case %zu: %d inputs", i, g.n_input_messages);
         CHECKF(g.stream == t[i].stream, "case %zu: stream", i);
         CHECKF(g.request_model && g.model && !strcmp(g.model, g.request_model), "case %zu: model", i);
-        CHECKF(g.level == LT_LEVEL_ERROR && str_eq(g.status_message, "HTTP 500: down"), "case %zu: %s", i,
+        CHECKF(g.level == LT_LEVEL_ERROR && gen_str_eq(g.status_message, "HTTP 500: down"), "case %zu: %s", i,
                g.status_message);
         lt_generation_free(&g);
     }
@@ -1501,9 +1185,9 @@ static void responses_should_assemble_items_from_stream_events(void)
         "{\"type\":\"function_call\",\"id\":\"fc_1\",\"call_id\":\"call_9\",\"name\":\"f\",\"arguments\":\"{\\\"a\\\":1}\"},"
         "{\"type\":\"custom_tool_call\",\"call_id\":null,\"name\":null,\"input\":\"print(1)\"}]";
     for (int incomplete = 0; incomplete < 2; incomplete++) {
-        struct xin x = { RESPONSES, RREQ_STREAM, 200, SSE, body, 0, incomplete };
+        struct gen_x x = { RESPONSES, RREQ_STREAM, 200, SSE, body, GEN_THIRDS, incomplete };
         struct lt_generation g;
-        CHECK(xrun(&x, &g) == LT_OK);
+        CHECK(gen_run(&x, &g) == LT_OK);
         CHECK_STR(g.output_json, want_json);
         CHECK_STR(g.output_text, "Hello \xC3\xA9");
         CHECK_STR(g.reasoning_text, "ThinkAgain");
@@ -1557,14 +1241,14 @@ static void responses_should_prefer_the_completed_response_object(void)
     for (size_t i = 0; i < TAP_N(t); i++) {
         char body[2048];
         snprintf(body, sizeof body, "%s%s", pre, t[i].tail);
-        struct xin x = { RESPONSES, RREQ_STREAM, 200, SSE, body, 0, false };
+        struct gen_x x = { RESPONSES, RREQ_STREAM, 200, SSE, body, GEN_THIRDS, false };
         struct lt_generation g;
-        CHECK(xrun(&x, &g) == LT_OK);
+        CHECK(gen_run(&x, &g) == LT_OK);
         CHECKF(g.level == LT_LEVEL_DEFAULT, "case %zu: %s", i, g.status_message);
-        CHECKF(str_eq(g.output_text, t[i].text), "case %zu: text %s", i, g.output_text);
-        CHECKF(str_eq(g.model, t[i].model), "case %zu: model %s", i, g.model);
+        CHECKF(gen_str_eq(g.output_text, t[i].text), "case %zu: text %s", i, g.output_text);
+        CHECKF(gen_str_eq(g.model, t[i].model), "case %zu: model %s", i, g.model);
         CHECK_STR(g.finish_reason, "completed");
-        usage_is(&g, t[i].usage);
+        gen_usage_is(&g, t[i].usage);
         lt_generation_free(&g);
     }
 }
@@ -1604,15 +1288,11 @@ static void responses_should_set_the_level_from_the_final_status(void)
         { 429, "", LT_LEVEL_ERROR, "HTTP 429", NULL },
     };
     for (size_t i = 0; i < TAP_N(t); i++) {
-        struct xin x = { RESPONSES, RREQ, t[i].status, JSONCT, t[i].body, 0, false };
+        struct gen_x x = { RESPONSES, RREQ, t[i].status, JSONCT, t[i].body, GEN_THIRDS, false };
         struct lt_generation g;
-        CHECK(xrun(&x, &g) == LT_OK);
-        CHECKF(g.level == t[i].level, "case %zu: level %d (%s)", i, (int)g.level, g.status_message);
-        if (t[i].want)
-            CHECKF(g.status_message && strstr(g.status_message, t[i].want), "case %zu: status %s", i, g.status_message);
-        else
-            CHECKF(!g.status_message, "case %zu: status %s", i, g.status_message);
-        CHECKF(str_eq(g.finish_reason, t[i].finish), "case %zu: finish %s", i, g.finish_reason);
+        CHECK(gen_run(&x, &g) == LT_OK);
+        gen_status_is(&g, t[i].level, t[i].want, "case %zu", i);
+        CHECKF(gen_str_eq(g.finish_reason, t[i].finish), "case %zu: finish %s", i, g.finish_reason);
         CHECK_STR(g.model, "gpt-4.1");
         CHECK(g.input_json != NULL);
         lt_generation_free(&g);
@@ -1648,22 +1328,22 @@ static void responses_should_set_the_level_from_the_final_status(void)
     for (size_t i = 0; i < TAP_N(s); i++) {
         char body[2048];
         snprintf(body, sizeof body, "%s%s", pre, s[i].tail);
-        struct xin x = { RESPONSES, RREQ_STREAM, 200, SSE, body, 0, false };
+        struct gen_x x = { RESPONSES, RREQ_STREAM, 200, SSE, body, GEN_THIRDS, false };
         struct lt_generation g;
-        CHECK(xrun(&x, &g) == LT_OK);
+        CHECK(gen_run(&x, &g) == LT_OK);
         CHECKF(g.level == s[i].level, "stream case %zu: level %d (%s)", i, (int)g.level, g.status_message);
         if (s[i].want)
             CHECKF(g.status_message && strstr(g.status_message, s[i].want), "stream case %zu: %s", i, g.status_message);
         else
-            CHECKF(!g.status_message && str_eq(meta_of(&g, "incomplete_reason"), "max_output_tokens"),
+            CHECKF(!g.status_message && gen_str_eq(gen_meta(&g, "incomplete_reason"), "max_output_tokens"),
                    "stream case %zu: %s", i, g.status_message);
         CHECK_STR(g.output_text, "so far");
         CHECK_STR(g.response_id, "r");
         lt_generation_free(&g);
     }
-    struct xin none = { RESPONSES, RREQ_STREAM, 200, SSE, ": keep-alive\n\n", 0, false };
+    struct gen_x none = { RESPONSES, RREQ_STREAM, 200, SSE, ": keep-alive\n\n", GEN_THIRDS, false };
     struct lt_generation g;
-    CHECK(xrun(&none, &g) == LT_OK);
+    CHECK(gen_run(&none, &g) == LT_OK);
     CHECK(g.level == LT_LEVEL_WARNING && strstr(g.status_message, "stream holds no events"));
     lt_generation_free(&g);
     CHECK_INT(lt_mem_live_bytes(), 0);
@@ -1688,9 +1368,9 @@ static void responses_should_leave_opaque_payloads_out(void)
              "{\"id\":\"m\",\"type\":\"message\",\"role\":\"assistant\",\"content\":[{\"type\":\"output_text\","
              "\"text\":\"Here\",\"annotations\":[{\"type\":\"url_citation\",\"url\":\"https://x\"}]}]}]}",
              b64);
-    struct xin x = { RESPONSES, RREQ, 200, JSONCT, body, 0, false };
+    struct gen_x x = { RESPONSES, RREQ, 200, JSONCT, body, GEN_THIRDS, false };
     struct lt_generation g;
-    CHECK(xrun(&x, &g) == LT_OK);
+    CHECK(gen_run(&x, &g) == LT_OK);
     CHECK(!strstr(g.output_json, "gAAAA") && !strstr(g.output_json, "AAAAAAAAAAAAAAAA"));
     CHECK_STR(g.output_json,
               "[{\"type\":\"reasoning\",\"id\":\"rs_1\",\"summary\":[],\"content\":[{\"type\":\"reasoning_text\","
@@ -1717,15 +1397,15 @@ static void completions_should_read_text_only_where_it_belongs(void)
     /* chat never reads a choice's `text`; completions never a message */
     const char *mixed = "{\"model\":\"m\",\"choices\":[{\"index\":0,\"text\":\"T\",\"message\":{\"role\":\"assistant\","
                         "\"content\":\"C\"},\"finish_reason\":\"stop\"}]}";
-    struct xin chat = { OPENAI, REQ, 200, JSONCT, mixed, 0, false };
+    struct gen_x chat = { OPENAI, REQ, 200, JSONCT, mixed, GEN_THIRDS, false };
     struct lt_generation g;
-    CHECK(xrun(&chat, &g) == LT_OK);
+    CHECK(gen_run(&chat, &g) == LT_OK);
     CHECK_STR(g.output_text, "C");
     CHECK_STR(g.operation, "chat");
     lt_generation_free(&g);
     const char *creq = "{\"model\":\"m\",\"prompt\":\"p\"}";
-    struct xin text = { COMPLETIONS, creq, 200, JSONCT, mixed, 0, false };
-    CHECK(xrun(&text, &g) == LT_OK);
+    struct gen_x text = { COMPLETIONS, creq, 200, JSONCT, mixed, GEN_THIRDS, false };
+    CHECK(gen_run(&text, &g) == LT_OK);
     CHECK_STR(g.output_text, "T");
     CHECK_STR(g.output_json, "\"T\"");
     CHECK_STR(g.operation, "text_completion");
@@ -1741,14 +1421,14 @@ static void completions_should_read_text_only_where_it_belongs(void)
         "data: {\"id\":\"cmpl-1\",\"choices\":[],\"usage\":{\"prompt_tokens\":2,\"completion_tokens\":3,"
         "\"total_tokens\":5,\"completion_tokens_details\":{\"reasoning_tokens\":0}}}\n\n"
         "data: [DONE]\n\n";
-    struct xin s = { COMPLETIONS, "{\"model\":\"m\",\"prompt\":\"p\",\"n\":2,\"stream\":true}", 200, SSE, stream, 0,
-                     false };
-    CHECK(xrun(&s, &g) == LT_OK);
+    struct gen_x s = { COMPLETIONS, "{\"model\":\"m\",\"prompt\":\"p\",\"n\":2,\"stream\":true}", 200, SSE, stream,
+                       GEN_THIRDS, false };
+    CHECK(gen_run(&s, &g) == LT_OK);
     CHECK_STR(g.output_text, "A1A2");
     CHECK_STR(g.output_json, "[\"A1A2\",\"B1\"]");
     CHECK_STR(g.finish_reason, "length");
     CHECK_STR(g.model, "gpt-3.5-turbo-instruct");
-    usage_is(&g, "input=2,output=3,output_reasoning_tokens=0,total=5");
+    gen_usage_is(&g, "input=2,output=3,output_reasoning_tokens=0,total=5");
     CHECK(g.level == LT_LEVEL_DEFAULT);
     lt_generation_free(&g);
 
@@ -1760,16 +1440,16 @@ static void completions_should_read_text_only_where_it_belongs(void)
         { "{\"object\":\"list\"}", "response has no choices" },
     };
     for (size_t i = 0; i < TAP_N(w); i++) {
-        struct xin x = { COMPLETIONS, creq, 200, JSONCT, w[i].body, 0, false };
-        CHECK(xrun(&x, &g) == LT_OK);
+        struct gen_x x = { COMPLETIONS, creq, 200, JSONCT, w[i].body, GEN_THIRDS, false };
+        CHECK(gen_run(&x, &g) == LT_OK);
         CHECKF(g.level == LT_LEVEL_WARNING && strstr(g.status_message, w[i].want), "case %zu: %s", i,
                g.status_message);
         lt_generation_free(&g);
     }
-    struct xin e = { COMPLETIONS, creq, 429, JSONCT,
-                     "{\"error\":{\"message\":\"Rate limit reached for gpt-3.5-turbo-instruct\",\"type\":\"requests\"}}",
-                     0, false };
-    CHECK(xrun(&e, &g) == LT_OK);
+    struct gen_x e = { COMPLETIONS, creq, 429, JSONCT,
+                       "{\"error\":{\"message\":\"Rate limit reached for gpt-3.5-turbo-instruct\",\"type\":\"requests\"}}",
+                       GEN_THIRDS, false };
+    CHECK(gen_run(&e, &g) == LT_OK);
     CHECK(g.level == LT_LEVEL_ERROR && strstr(g.status_message, "Rate limit reached"));
     lt_generation_free(&g);
     CHECK_INT(lt_mem_live_bytes(), 0);
@@ -1802,11 +1482,11 @@ static void embeddings_should_count_vectors_without_copying_them(void)
     size_t n;
     char *body = embeddings_body(64, 512, &n);
     const char *req = "{\"model\":\"text-embedding-3-small\",\"input\":[\"a\",\"b\"]}";
-    struct xin x = { EMBEDDINGS, req, 200, JSONCT, body, n, false };
+    struct gen_x x = { EMBEDDINGS, req, 200, JSONCT, body, GEN_THIRDS, false, n };
     struct lt_generation g;
     parse_largest = 0;
     uint64_t a0 = lt_mem_count();
-    CHECK(xrun(&x, &g) == LT_OK);
+    CHECK(gen_run(&x, &g) == LT_OK);
     uint64_t allocs = lt_mem_count() - a0;
     printf("    %zu-byte answer of 64 x 512 floats: %llu allocations, largest cJSON parse %zu bytes\n", n,
            (unsigned long long)allocs, parse_largest);
@@ -1818,7 +1498,7 @@ static void embeddings_should_count_vectors_without_copying_them(void)
     CHECK_STR(g.operation, "embeddings");
     CHECK(g.output_text == NULL && g.reasoning_text == NULL && g.finish_reason == NULL);
     CHECK_INT(g.n_input_messages, 2);
-    usage_is(&g, "input=320,total=320");
+    gen_usage_is(&g, "input=320,total=320");
     CHECK(g.level == LT_LEVEL_DEFAULT);
     lt_generation_free(&g);
     free(body);
@@ -1845,10 +1525,10 @@ static void embeddings_should_count_vectors_without_copying_them(void)
         { "data: {}\n\n", 0, NULL, LT_LEVEL_WARNING },
     };
     for (size_t i = 0; i < TAP_N(t); i++) {
-        struct xin y = { EMBEDDINGS, req, 200, JSONCT, t[i].body, 0, false };
-        CHECK(xrun(&y, &g) == LT_OK);
+        struct gen_x y = { EMBEDDINGS, req, 200, JSONCT, t[i].body, GEN_THIRDS, false };
+        CHECK(gen_run(&y, &g) == LT_OK);
         CHECKF(g.n_embeddings == t[i].vectors, "case %zu: %d vectors", i, g.n_embeddings);
-        CHECKF(str_eq(g.output_json, t[i].out), "case %zu: %s", i, g.output_json);
+        CHECKF(gen_str_eq(g.output_json, t[i].out), "case %zu: %s", i, g.output_json);
         CHECKF(g.level == t[i].level, "case %zu: level %d (%s)", i, (int)g.level, g.status_message);
         lt_generation_free(&g);
     }
@@ -1896,19 +1576,17 @@ static void embeddings_should_read_edge_documents_alike_with_the_fast_path(void)
     int fast = 0;
     for (size_t i = 0; i < TAP_N(docs); i++) {
         char how[64];
-        struct xin w = { EMBEDDINGS, "{\"model\":\"m\",\"input\":\"x\"}", 200, JSONCT, docs[i], 0, false };
+        struct gen_x w = { EMBEDDINGS, "{\"model\":\"m\",\"input\":\"x\"}", 200, JSONCT, docs[i], GEN_THIRDS, false };
         snprintf(how, sizeof how, "embeddings edge document %zu", i);
         struct lt_generation a, b;
         lt_jscan_set_fastpath(true);
         parse_largest = 0;
-        CHECK(xrun(&w, &a) == LT_OK);
+        CHECK(gen_run(&w, &a) == LT_OK);
         fast += parse_largest < strlen(docs[i]);
         lt_jscan_set_fastpath(false);
-        CHECK(xrun(&w, &b) == LT_OK);
+        CHECK(gen_run(&w, &b) == LT_OK);
         lt_jscan_set_fastpath(true);
-        struct fx named = { 0 };
-        snprintf(named.name, sizeof named.name, "%s", how);
-        check_same(&named, "fast vs cJSON", &a, &b);
+        gen_check_same(how, "fast vs cJSON", &a, &b);
         lt_generation_free(&a);
         lt_generation_free(&b);
     }
@@ -1948,22 +1626,22 @@ static void openai_should_name_the_azure_deployment_of_every_api(void)
     for (size_t i = 0; i < TAP_N(t); i++) {
         char url[256];
         snprintf(url, sizeof url, "%s%s%sapi-key=AZURESECRET99", res, t[i].path, strchr(t[i].path, '?') ? "&" : "?");
-        struct xin x = { url, t[i].req, 200, JSONCT, t[i].body, 0, false };
+        struct gen_x x = { url, t[i].req, 200, JSONCT, t[i].body, GEN_THIRDS, false };
         struct lt_generation g;
-        CHECK(xrun(&x, &g) == LT_OK);
+        CHECK(gen_run(&x, &g) == LT_OK);
         CHECK_STR(g.provider, "azure");
-        CHECKF(str_eq(meta_of(&g, "azure_deployment"), t[i].deployment), "case %zu: deployment %s", i,
-               meta_of(&g, "azure_deployment"));
-        CHECKF(str_eq(g.model, t[i].model), "case %zu: model %s", i, g.model);
+        CHECKF(gen_str_eq(gen_meta(&g, "azure_deployment"), t[i].deployment), "case %zu: deployment %s", i,
+               gen_meta(&g, "azure_deployment"));
+        CHECKF(gen_str_eq(g.model, t[i].model), "case %zu: model %s", i, g.model);
         for (int k = 0; k < g.n_meta; k++)
             CHECK(!strstr(g.meta[k].value, "AZURESECRET"));
         lt_generation_free(&g);
     }
     /* elsewhere, a deployment-shaped model is just a model */
-    struct xin o = { RESPONSES, RREQ, 200, JSONCT, "{\"status\":\"completed\",\"output\":[]}", 0, false };
+    struct gen_x o = { RESPONSES, RREQ, 200, JSONCT, "{\"status\":\"completed\",\"output\":[]}", GEN_THIRDS, false };
     struct lt_generation g;
-    CHECK(xrun(&o, &g) == LT_OK);
-    CHECK(meta_of(&g, "azure_deployment") == NULL);
+    CHECK(gen_run(&o, &g) == LT_OK);
+    CHECK(gen_meta(&g, "azure_deployment") == NULL);
     lt_generation_free(&g);
     CHECK_INT(lt_mem_live_bytes(), 0);
 }
@@ -1984,16 +1662,16 @@ static void openai_should_parse_a_call_in_microseconds(void)
                             "own/completions_stream_include_usage", "azure/embeddings" };
     const double bound_us[] = { 50, 200, 1500, 500, 1500, 200, 100 };
     for (size_t k = 0; k < TAP_N(names); k++) {
-        const struct fx *c = find_case(names[k]);
+        const struct gen_fx *c = gen_fx_find(&set, names[k]);
         struct lt_generation g;
         uint64_t a0 = lt_mem_count();
-        CHECK(run(c, PLAN_WHOLE, 0, &g) == LT_OK);
+        CHECK(gen_fx_run(c, GEN_WHOLE, 0, &g) == LT_OK);
         uint64_t allocs = lt_mem_count() - a0;
         lt_generation_free(&g);
         int reps = 300;
         double t0 = now_us();
         for (int r = 0; r < reps; r++) {
-            run(c, PLAN_WHOLE, 0, &g);
+            gen_fx_run(c, GEN_WHOLE, 0, &g);
             lt_generation_free(&g);
         }
         double per = (now_us() - t0) / reps;
