@@ -1,8 +1,8 @@
 /* fuzz.h — what every fuzz target shares: the libFuzzer entry point and the
  * split plan read from an input's first bytes.
  *
- * Each target is built twice: with clang's libFuzzer (tests/fuzz/Makefile,
- * `make fuzz`) and with replay.c as a plain main that runs the target over
+ * Each target is built twice: with clang's libFuzzer (`make fuzz`, the
+ * build/fuzz/fuzz_% rule of the Makefile) and with replay.c as a plain main that runs the target over
  * its seed corpus in `make test`.
  */
 #ifndef LT_FUZZ_H
