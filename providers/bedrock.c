@@ -739,6 +739,7 @@ const struct lt_api_ops lt_bedrock_converse_ops = {
     .operation = "chat",
     .obs_type = "generation",
     .compat_provider = "bedrock-compatible",
+    .confirm = { "messages" },
     .match_path = bedrock_converse_path,
     .request = bedrock_request,
     .framing = bedrock_framing,

@@ -287,6 +287,7 @@ const struct lt_api_ops lt_bedrock_invoke_ops = {
     .operation = "chat",
     .obs_type = "generation",
     .compat_provider = "bedrock",
+    .confirm = { "anthropic_version" },
     .match_path = bedrock_invoke_path,
     .request = bedrock_invoke_request,
     .framing = bedrock_invoke_framing,

@@ -627,6 +627,7 @@ const struct lt_api_ops lt_cohere_chat_ops = {
     .operation = "chat",
     .obs_type = "generation",
     .compat_provider = "cohere-compatible",
+    .confirm = { "model", "messages" },
     .match_path = cohere_chat_path,
     .request = cohere_request,
     .framing = cohere_framing,

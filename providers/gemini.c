@@ -875,6 +875,7 @@ const struct lt_api_ops lt_gemini_ops = {
     .operation = "generate_content", /* the GenAI conventions' name for Gemini's operation */
     .obs_type = "generation",
     .compat_provider = "gemini-compatible",
+    .confirm = { "contents" },
     .match_path = gemini_match_path,
     .request = gemini_request,
     .framing = gemini_framing,

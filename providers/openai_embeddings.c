@@ -435,6 +435,7 @@ const struct lt_api_ops lt_openai_embeddings_ops = {
     .operation = "embeddings",
     .obs_type = "embedding",
     .compat_provider = "openai-compatible",
+    .confirm = { "model", "input" },
     .match_path = lt_openai_embeddings_path,
     .request = emb_request,
     .framing = emb_framing,

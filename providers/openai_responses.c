@@ -729,6 +729,7 @@ const struct lt_api_ops lt_openai_responses_ops = {
     .operation = "chat",
     .obs_type = "generation",
     .compat_provider = "openai-compatible",
+    .confirm = { "model" },
     .match_path = lt_openai_responses_path,
     .request = resp_request,
     .framing = resp_framing,

@@ -437,6 +437,34 @@ static bool provider_is_lead(unsigned char c)
     return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == 0xEF || c == 0xBB || c == 0xBF;
 }
 
+bool lt_provider_body_may_match(const struct lt_match *m, const char *body, size_t len, bool body_unknown)
+{
+    if (!m || m->known_host)
+        return true;
+    if (!body || len == 0)
+        return body_unknown;
+    size_t i = 0;
+    while (i < len && provider_is_lead((unsigned char)body[i]))
+        i++;
+    if (i == len || body[i] != '{')
+        return false;
+    const struct lt_api_ops *ops = m->api > LT_API_NONE && m->api < LT_API_COUNT ? provider_apis[m->api] : NULL;
+    if (!ops)
+        return false;
+    for (size_t k = 0; k < sizeof ops->confirm / sizeof ops->confirm[0] && ops->confirm[k]; k++) {
+        char quoted[40];
+        size_t n = strlen(ops->confirm[k]);
+        if (n + 2 > sizeof quoted)
+            continue;
+        quoted[0] = '"';
+        memcpy(quoted + 1, ops->confirm[k], n);
+        quoted[n + 1] = '"';
+        if (!memmem(body + i, len - i, quoted, n + 2))
+            return false;
+    }
+    return true;
+}
+
 static void provider_decide(struct lt_parser *p, int first)
 {
     p->decided = true;

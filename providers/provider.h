@@ -54,6 +54,15 @@ void lt_provider_configure(const char *spec);
  * fail otherwise; never allocates; thread-safe after lt_provider_configure. */
 bool lt_provider_match_url(const char *url, struct lt_match *out);
 
+/* For a path-shape match (m->known_host false), before anything is captured:
+ * false when the request body (len bytes; NULL and 0 when there is none) is
+ * surely not m->api's request — not a JSON object, or lacking a member name
+ * every such request has — so the transfer is left untouched. A body that a
+ * read callback will stream (body_unknown) may be anything: true. A member
+ * name spelled with \u escapes is not recognised (no client writes one).
+ * Program's thread: no allocation, no lock, linear in len. */
+bool lt_provider_body_may_match(const struct lt_match *m, const char *body, size_t len, bool body_unknown);
+
 /* What the background thread knows of one finished call. Borrowed for the
  * duration of lt_parser_new only, except where noted. */
 struct lt_parse_in {
@@ -125,6 +134,12 @@ struct lt_api_ops {
     const char *obs_type;   /* static, "generation" or "embedding" */
     const char *compat_provider; /* static provider name for a host not in the
                                     known-host table ("openai-compatible") */
+    /* Member names every request of this API has (up to 3, NULL-ended
+     * early): a body on an unknown host lacking one is not this API's, and
+     * `request` would answer LT_ERR_SKIP. Read by lt_provider_body_may_match
+     * on the program's thread, so a non-LLM call on a path that merely looks
+     * like an LLM endpoint is never captured. */
+    const char *confirm[3];
     /* The endpoint shape: true when `path` (n bytes, query and fragment
      * removed) is this API's. Runs on the program's thread: no allocation,
      * no lock, linear. */

@@ -278,12 +278,34 @@ static void capture_copy_request(struct lt_slot *s, struct lt_call *c)
     }
 }
 
+/* A URL that only looks like an LLM endpoint (a /responses or /v1/messages
+ * of some other API) is captured only when its body could be that API's
+ * request: a GET, or a body without the API's member names, passes through
+ * untouched, with no cJSON load, thread or exit handler. Only the part the
+ * capture would keep is scanned (a cut body never parses anyway). */
+static bool capture_worth_it(const struct lt_slot *s, const struct lt_config *cfg)
+{
+    if (s->match.known_host)
+        return true;
+    const char *body = NULL;
+    size_t len = 0;
+    if (s->copied) {
+        body = s->copied;
+        len = s->copied_len;
+    } else if (s->postfields) {
+        uint64_t size = s->postsize_set && s->postsize >= 0 ? (uint64_t)s->postsize : strlen(s->postfields);
+        body = s->postfields;
+        len = size > cfg->max_request_bytes ? cfg->max_request_bytes : (size_t)size;
+    }
+    return lt_provider_body_may_match(&s->match, body, len, !body && (s->readfn || s->readdata_set));
+}
+
 void lt_capture_begin(struct lt_slot *s, void *h, enum lt_flavour f)
 {
     if (s->call) /* a new perform ends the previous transfer */
         lt_capture_end(s, h, f, 0, false);
     const struct lt_config *cfg = lt_config_get();
-    if (!cfg->enabled)
+    if (!cfg->enabled || !capture_worth_it(s, cfg))
         return;
     if (lt_json_load() != LT_OK)
         return; /* said once by json.c */

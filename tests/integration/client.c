@@ -26,6 +26,7 @@
  *                and freed before perform
  *   nonllm       GET URL (not an LLM endpoint) to stdout, then "tasks=N": the
  *                number of threads of this process after the transfer
+ *   nonllmpost   as nonllm, but POSTs BODYFILE
  *   cleanup      curl_global_init, one call, curl_easy_cleanup,
  *                curl_global_cleanup; exit status 3
  *   fork         one call (CASE), fork; the child makes one call (CASE2,
@@ -327,10 +328,12 @@ int main(int argc, char **argv)
         curl_easy_cleanup(h);
         print_sink(&body_sink);
         printf("\n");
-    } else if (!strcmp(mode, "nonllm")) {
-        CURL *h = curl_easy_init();
-        curl_easy_setopt(h, CURLOPT_URL, url);
-        curl_easy_setopt(h, CURLOPT_HTTPHEADER, hl);
+    } else if (!strcmp(mode, "nonllm") || !strcmp(mode, "nonllmpost")) {
+        CURL *h = mode[6] ? post_handle(url, hl, body, len) : curl_easy_init();
+        if (!mode[6]) {
+            curl_easy_setopt(h, CURLOPT_URL, url);
+            curl_easy_setopt(h, CURLOPT_HTTPHEADER, hl);
+        }
         rc = curl_easy_perform(h);
         curl_easy_cleanup(h);
         printf("\ntasks=%d\n", count_tasks());

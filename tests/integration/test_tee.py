@@ -179,5 +179,30 @@ def non_llm_process_should_start_no_thread_and_write_no_file(t):
     eq(os.listdir(t.path("home")), [], "files in HOME")
 
 
+@case(timeout=60)
+def look_alike_paths_should_start_no_thread_and_write_no_file(t):
+    """Reply: local/hello. Client: on a host llmtap does not know, a GET of
+    /forms/x/responses (a survey API's list, shaped like OpenAI's Responses
+    path) and a POST of an SMS JSON body to /v1/messages (shaped like
+    Anthropic's). Arrives: nothing; one thread, as without the shim; no
+    file: the body is not the API's request, so the transfer is not even
+    captured."""
+    exe = build_c("client")
+    out = t.path("out", "spans.jsonl")
+    os.makedirs(t.path("out"))
+    sms = t.path("sms.json")
+    with open(sms, "w") as f:
+        f.write('{"from":"Acme","to":"447700900000","message_type":"text","text":"hi","channel":"sms"}')
+    with ProviderServer(routes={"/forms/x/responses": "local/hello", "/v1/messages": "local/hello"}) as srv:
+        env = Env(t)
+        for mode, path in (("nonllm", "/forms/x/responses"), ("nonllmpost", "/v1/messages")):
+            plain, traced = twice(t, lambda d: [exe, mode, srv.url + path, "local/hello", sms], env,
+                                  env.traced(LLMTAP_OUTPUT=out, LANGFUSE_FLUSH_INTERVAL="0.2"))
+            same_behaviour(plain, traced, 0)
+            check(traced.out.endswith(b"\ntasks=1\nrc=0\n"), "%s: threads: %r" % (mode, traced.out[-40:]))
+    eq(os.listdir(t.path("out")), [], "files in LLMTAP_OUTPUT's directory")
+    eq(os.listdir(t.path("state")), [], "files in XDG_STATE_HOME")
+
+
 if __name__ == "__main__":
     main()

@@ -290,6 +290,32 @@ static void match_should_route_each_wire_format(void)
     }
 }
 
+/* Before capture, on the program's thread: a path-shape match is tried only
+ * when the body could be the API's request. */
+static void match_should_let_only_plausible_bodies_through_on_unknown_hosts(void)
+{
+    struct lt_match m;
+    CHECK(lt_provider_match_url("http://10.1.2.3/v1/messages", &m) && !m.known_host);
+    const char *llm = "{\"model\":\"claude\",\"max_tokens\":9,\"messages\":[]}";
+    const char *sms = "{\"from\":\"a\",\"to\":\"b\",\"text\":\"hi\",\"channel\":\"sms\"}";
+    uint64_t before = lt_mem_count();
+    CHECK(lt_provider_body_may_match(&m, llm, strlen(llm), false));
+    CHECK(lt_provider_body_may_match(&m, "\xEF\xBB\xBF \n{\"messages\":1,\"model\":2}", 29, false));
+    CHECK(!lt_provider_body_may_match(&m, sms, strlen(sms), false));
+    CHECK(!lt_provider_body_may_match(&m, "[{\"model\":1,\"messages\":2}]", 27, false));
+    CHECK(!lt_provider_body_may_match(&m, "model=x&messages=y", 18, false));
+    CHECK(!lt_provider_body_may_match(&m, NULL, 0, false));   /* a GET */
+    CHECK(lt_provider_body_may_match(&m, NULL, 0, true));     /* a read callback: unknown */
+    CHECK_INT(lt_mem_count(), before);
+    /* a known host needs no body at all */
+    CHECK(lt_provider_match_url("https://api.anthropic.com/v1/messages", &m) && m.known_host);
+    CHECK(lt_provider_body_may_match(&m, NULL, 0, false));
+    /* Gemini requests name no model: contents is the sign */
+    CHECK(lt_provider_match_url("http://10.1.2.3/v1/models/g:generateContent", &m) && !m.known_host);
+    CHECK(lt_provider_body_may_match(&m, "{\"contents\":[]}", 15, false));
+    CHECK(!lt_provider_body_may_match(&m, llm, strlen(llm), false));
+}
+
 static const struct tap_case cases[] = {
     TAP(match_should_name_known_hosts),
     TAP(match_should_call_other_hosts_openai_compatible),
@@ -300,6 +326,7 @@ static const struct tap_case cases[] = {
     TAP(match_should_read_each_url_byte_a_few_times_only),
     TAP(match_should_know_the_chat_path_shape),
     TAP(match_should_route_each_wire_format),
+    TAP(match_should_let_only_plausible_bodies_through_on_unknown_hosts),
 };
 
 int main(int argc, char **argv)
