@@ -155,6 +155,8 @@ bool lt_pj_trim(const char **d, size_t *n)
 
 void lt_pj_member(struct lt_buf *b, const char *key, const cJSON *v)
 {
+    if (lt_provider_secret_name(key))
+        return; /* a client-side api_key among the parameters: never exported */
     lt_buf_addc(b, b->len ? ',' : '{');
     lt_buf_json_strz(b, key);
     lt_buf_addc(b, ':');

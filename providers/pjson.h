@@ -123,7 +123,9 @@ bool lt_pj_trim(const char **d, size_t *n);
 /* ---- building a JSON object in an lt_buf ---------------------------------------- */
 
 /* Appends member "key": v to the object b holds so far ('{' first when b is
- * empty, ',' after). b's cap or memory running out shows in lt_pj_close. */
+ * empty, ',' after); nothing when key names a credential
+ * (lt_provider_secret_name). b's cap or memory running out shows in
+ * lt_pj_close. */
 void lt_pj_member(struct lt_buf *b, const char *key, const cJSON *v);
 /* v's named members, each as lt_pj_member, when v is an object; else v
  * itself under its own name: a settings object flattened into parameters. */

@@ -587,6 +587,33 @@ static enum lt_rc provider_json_number(struct lt_buf *b, double d)
     return lt_buf_add(b, out, o);
 }
 
+bool lt_provider_secret_name(const char *name)
+{
+    /* normalised: lower case, without '_' and '-' */
+    static const char *const secrets[] = {
+        "authorization", "authorizationtoken", "proxyauthorization", "apikey", "apikeystring", "xapikey",
+        "xgoogapikey", "apisecret", "accesstoken", "refreshtoken", "idtoken", "bearertoken", "sessiontoken",
+        "authtoken", "clientsecret", "secret", "secretkey", "secretaccesskey", "awssecretaccesskey",
+        "password", "passwd", "privatekey", "cookie", "setcookie",
+    };
+    char n[32];
+    size_t k = 0;
+    if (!name)
+        return false;
+    for (const char *c = name; *c; c++) {
+        if (*c == '_' || *c == '-')
+            continue;
+        if (k == sizeof n - 1)
+            return false; /* longer than any name above */
+        n[k++] = (char)(*c >= 'A' && *c <= 'Z' ? *c - 'A' + 'a' : *c);
+    }
+    n[k] = '\0';
+    for (size_t i = 0; i < sizeof secrets / sizeof secrets[0]; i++)
+        if (strcmp(n, secrets[i]) == 0)
+            return true;
+    return false;
+}
+
 static void provider_json_value(struct lt_buf *b, const cJSON *v)
 {
     switch (v->type & 0xFF) {
@@ -619,7 +646,10 @@ static void provider_json_value(struct lt_buf *b, const cJSON *v)
         for (const cJSON *c = v->child; c; c = c->next) {
             lt_buf_json_strz(b, c->string ? c->string : "");
             lt_buf_addc(b, ':');
-            provider_json_value(b, c);
+            if (lt_provider_secret_name(c->string))
+                lt_buf_adds(b, "\"[redacted]\"");
+            else
+                provider_json_value(b, c);
             if (c->next)
                 lt_buf_addc(b, ',');
         }

@@ -161,7 +161,15 @@ struct lt_api_ops {
     void (*free)(void *state);
 };
 
-/* Appends JSON value v to b as compact JSON text: strings with invalid UTF-8
+/* true when a JSON member of this name holds a credential (authorization,
+ * api_key, apiKeyString, client_secret, password, access_token, ...;
+ * compared without case, '_' or '-'): request bodies can carry them (MCP
+ * tools' authorization, Vertex grounding's apiKeyString, a proxy's api_key)
+ * and they must never reach a span. */
+bool lt_provider_secret_name(const char *name);
+
+/* Appends JSON value v to b as compact JSON text, the value of every member
+ * whose name lt_provider_secret_name flags written as "[redacted]": strings with invalid UTF-8
  * made valid (U+FFFD), numbers in the shortest form that reads back to the
  * same double, whatever the process's locale. LT_OK, or LT_ERR_NOMEM when b
  * refused bytes (its cap or memory). */
