@@ -607,17 +607,16 @@ static void bedrock_assemble(struct bedrock_call *b, struct lt_generation *g)
         if (k->has_reasoning) {
             BEDROCK_NEXT();
             lt_buf_adds(&out, "{\"reasoningContent\":");
+            /* The signature and redacted content are opaque blobs for the
+             * provider, of no use to a reader (as Anthropic's, Gemini's and
+             * the Responses API's): only their presence is kept. */
             if (k->redacted.len && !k->reasoning.len) {
-                lt_buf_adds(&out, "{\"redactedContent\":");
-                bedrock_json_buf(&out, &k->redacted);
-                lt_buf_addc(&out, '}');
+                lt_buf_adds(&out, "{\"redactedContent\":\"[omitted]\"}");
             } else {
                 lt_buf_adds(&out, "{\"reasoningText\":{\"text\":");
                 bedrock_json_buf(&out, &k->reasoning);
-                if (k->signature.len) {
-                    lt_buf_adds(&out, ",\"signature\":");
-                    bedrock_json_buf(&out, &k->signature);
-                }
+                if (k->signature.len)
+                    lt_buf_adds(&out, ",\"signature\":\"[omitted]\"");
                 lt_buf_adds(&out, "}}");
             }
             lt_buf_addc(&out, '}');

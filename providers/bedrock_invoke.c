@@ -130,6 +130,10 @@ static enum lt_rc bedrock_invoke_request(const struct lt_parse_in *in, struct lt
     bool oom = rc != LT_OK;
     if (!oom)
         b->model_id = bedrock_invoke_model_id(in->url, &b->stream_path, &oom);
+    if (!oom && b->model_id && g->request_model && !*g->request_model) {
+        lt_free(g->request_model); /* "model": "" names nothing */
+        g->request_model = NULL;
+    }
     if (!oom && b->model_id && !g->request_model && !(g->request_model = lt_strdup(b->model_id)))
         oom = true; /* Bedrock names the requested model in the path */
     if (oom) {
@@ -286,7 +290,7 @@ const struct lt_api_ops lt_bedrock_invoke_ops = {
     .name = "bedrock.invokeModel",
     .operation = "chat",
     .obs_type = "generation",
-    .compat_provider = "bedrock",
+    .compat_provider = "bedrock-compatible",
     .confirm = { "anthropic_version" },
     .match_path = bedrock_invoke_path,
     .request = bedrock_invoke_request,

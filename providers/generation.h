@@ -31,7 +31,7 @@ struct lt_tool_call {
 
 /* Provider-specific observation metadata (string values): response id,
  * system_fingerprint, service_tier, finish_reason, Azure deployment. */
-#define LT_GEN_META_MAX 12
+#define LT_GEN_META_MAX 20
 struct lt_kv {
     const char *key; /* static */
     char *value;     /* owned */

@@ -126,8 +126,11 @@ void lt_pj_meta_num(struct lt_generation *g, const char *key, long long n, bool 
 
 void lt_pj_pick_model(struct lt_generation *g, const char *fallback, bool *oom)
 {
-    const char *model = g->response_model ? g->response_model : g->request_model ? g->request_model : fallback;
-    if (model && !g->model && !(g->model = lt_strdup(model)))
+    /* an empty name is no name: the next source decides */
+    const char *model = g->response_model && *g->response_model ? g->response_model
+                        : g->request_model && *g->request_model ? g->request_model
+                                                                : fallback;
+    if (model && *model && !g->model && !(g->model = lt_strdup(model)))
         *oom = true;
 }
 

@@ -186,11 +186,15 @@ static const struct lt_api_ops *const provider_apis[LT_API_COUNT] = {
 static const char *provider_special_host(const struct provider_url *u)
 {
     /* bedrock-runtime.{region}.amazonaws.com, bedrock-runtime-fips.{region}... */
+    /* and VPC endpoints: vpce-....bedrock-runtime.{region}.vpce.amazonaws.com */
     static const char br[] = "bedrock-runtime";
-    if (u->host_len > sizeof br - 1 && strncasecmp(u->host, br, sizeof br - 1) == 0 &&
-        (u->host[sizeof br - 1] == '.' || u->host[sizeof br - 1] == '-') &&
-        provider_host_ends(u, PROVIDER_S(".amazonaws.com")))
-        return "bedrock";
+    if (provider_host_ends(u, PROVIDER_S(".amazonaws.com"))) {
+        for (size_t i = 0; i + sizeof br < u->host_len; i++) {
+            if ((i == 0 || u->host[i - 1] == '.') && strncasecmp(u->host + i, br, sizeof br - 1) == 0 &&
+                (u->host[i + sizeof br - 1] == '.' || u->host[i + sizeof br - 1] == '-'))
+                return "bedrock";
+        }
+    }
     /* Ollama's default port, on any host (it is served on localhost) */
     if (u->port == 11434)
         return "ollama";

@@ -886,14 +886,14 @@ static void ev_usage(struct ev_w *w, const struct lt_generation *g)
     if (k > 0)
         ev_attr_str(w, "langfuse.observation.usage_details", NULL, buf, len);
 
-    /* OTel counts are inclusive: Langfuse's input excludes cache reads and
-     * writes, its output excludes reasoning */
-    static const char *const ins[] = { "input", "input_cached_tokens", "input_cache_creation" };
-    static const char *const outs[] = { "output", "output_reasoning_tokens" };
-    for (size_t i = 0; i < 3; i++)
+    /* OTel counts are inclusive: Langfuse's input excludes cache reads,
+     * writes and audio, its output excludes reasoning and audio */
+    static const char *const ins[] = { "input", "input_cached_tokens", "input_cache_creation", "input_audio_tokens" };
+    static const char *const outs[] = { "output", "output_reasoning_tokens", "output_audio_tokens" };
+    for (size_t i = 0; i < 4; i++)
         if (ev_usage_get(g, ins[i], &v) && v >= 0)
             in += v, has_in = true;
-    for (size_t i = 0; i < 2; i++)
+    for (size_t i = 0; i < 3; i++)
         if (ev_usage_get(g, outs[i], &v) && v >= 0)
             out += v, has_out = true;
     if (has_in)

@@ -78,7 +78,7 @@ static void anthropic_should_match_only_its_paths(void)
         { "https://bedrock-runtime.us-east-1.amazonaws.com/model/m/invoked", LT_API_NONE, NULL },
         { "https://bedrock-runtime.us-east-1.amazonaws.com/models/m/invoke", LT_API_NONE, NULL },
         { "https://bedrock-runtime.us-east-1.amazonaws.com/invoke", LT_API_NONE, NULL },
-        { "https://example.com/model/m/invoke-with-response-stream?x=/v1/messages", LT_API_BEDROCK_INVOKE, "bedrock" },
+        { "https://example.com/model/m/invoke-with-response-stream?x=/v1/messages", LT_API_BEDROCK_INVOKE, "bedrock-compatible" },
     };
     for (size_t i = 0; i < TAP_N(t); i++) {
         struct lt_match m = { 0 };

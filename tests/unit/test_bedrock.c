@@ -487,7 +487,7 @@ static void bedrock_should_assemble_blocks_by_index_and_keep_odd_input(void)
               "{\"toolUse\":{\"toolUseId\":\"t2\",\"name\":\"b\",\"input\":{\"q\":2}}},"
               "{\"toolUse\":{\"toolUseId\":\"t3\",\"name\":\"c\",\"input\":{}}},"
               "{\"toolUse\":{\"toolUseId\":null,\"name\":null,\"input\":\"{broken\"}},"
-              "{\"reasoningContent\":{\"redactedContent\":\"AAAA\"}}]}");
+              "{\"reasoningContent\":{\"redactedContent\":\"[omitted]\"}}]}");
     CHECK(g.reasoning_text == NULL);
     /* no totalTokens: the sum of the keys; a reported 0 is kept */
     CHECK_INT(gen_usage(&g, "input"), 10);

@@ -724,7 +724,10 @@ static void generation_should_keep_usage_meta_and_status_bounded(void)
     CHECK(g.n_meta == 1 && !strcmp(g.meta[0].value, "2"));
     CHECK(!lt_generation_add_meta(&g, "b", NULL));
     for (int i = 1; i < LT_GEN_META_MAX; i++) {
-        static const char *keys[] = { "k1", "k2", "k3", "k4", "k5", "k6", "k7", "k8", "k9", "k10", "k11", "k12" };
+        static const char *keys[] = { "k1",  "k2",  "k3",  "k4",  "k5",  "k6",  "k7",  "k8",  "k9",  "k10", "k11",
+                                      "k12", "k13", "k14", "k15", "k16", "k17", "k18", "k19", "k20", "k21", "k22",
+                                      "k23", "k24", "k25", "k26", "k27", "k28", "k29", "k30", "k31" };
+        _Static_assert(sizeof keys / sizeof keys[0] >= LT_GEN_META_MAX - 1, "a key per metadata slot");
         CHECK(lt_generation_add_meta(&g, keys[i - 1], lt_strdup("x")));
     }
     CHECK(!lt_generation_add_meta(&g, "full", lt_strdup("freed, not leaked")));
@@ -1686,7 +1689,22 @@ static void openai_should_parse_a_call_in_microseconds(void)
     }
 }
 
+/* "model": "" names nothing: the Azure deployment (or the answer) names it. */
+static void openai_should_take_an_empty_model_for_none(void)
+{
+    CHECK(lt_json_load() == LT_OK);
+    struct gen_x x = { "https://r.openai.azure.com/openai/deployments/gpt4o-prod/chat/completions?api-version=1",
+                       "{\"model\":\"\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}", 200,
+                       "application/json", "{\"choices\":[{\"message\":{\"role\":\"assistant\",\"content\":\"x\"}}]}",
+                       0, false };
+    struct lt_generation g;
+    CHECK(gen_run(&x, &g) == LT_OK);
+    CHECK_STR(g.model, "gpt4o-prod");
+    lt_generation_free(&g);
+}
+
 static const struct tap_case cases[] = {
+    TAP(openai_should_take_an_empty_model_for_none),
     TAP(openai_should_find_every_recorded_case),
     TAP(openai_should_shape_the_output_of_every_api),
     TAP(openai_should_skip_unconfirmed_bodies_on_unknown_hosts),

@@ -257,6 +257,8 @@ static const struct {
       "bedrock" },
     { "https://bedrock-runtime.us-east-1.amazonaws.com/model/anthropic.claude-v2/invoke-with-response-stream",
       LT_API_BEDROCK_INVOKE, "bedrock" },
+    { "https://vpce-0abc-1.bedrock-runtime.us-east-1.vpce.amazonaws.com/model/m/converse", LT_API_BEDROCK_CONVERSE,
+      "bedrock" },
     { "https://api.cohere.com/v2/chat", LT_API_COHERE_CHAT, "cohere" },
     { "https://api.cohere.ai/v2/chat", LT_API_COHERE_CHAT, "cohere" },
     { "http://localhost:11434/api/chat", LT_API_OLLAMA_CHAT, "ollama" },
