@@ -206,9 +206,14 @@ struct lt_pricing {
     struct pr_hit hits[PR_HITS];
 };
 
-/* The process table. Written under pricing_lock by the first cost; a fork
- * child inherits it consistent (the prepare handler holds the lock). */
+/* The process table. Built by the first cost under pricing_load_lock,
+ * which no fork handler takes: reading LLMTAP_PRICES (up to 16 MiB) must
+ * not hold up a host thread's fork(). Published, and then used (its name
+ * cache changes), under pricing_lock, which the prepare handler holds so
+ * that a fork child inherits it consistent. pricing_loaded is read without
+ * a lock (atomically) once it is set. */
 static pthread_mutex_t pricing_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_mutex_t pricing_load_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_once_t pricing_once = PTHREAD_ONCE_INIT;
 static struct lt_pricing *pricing_table;
 static bool pricing_loaded;
@@ -2753,6 +2758,9 @@ static void pricing_atfork_parent(void)
 static void pricing_atfork_child(void)
 {
     pthread_mutex_init(&pricing_lock, NULL);
+    /* a load under way in the parent's thread is gone with it: the child's
+     * first cost loads again */
+    pthread_mutex_init(&pricing_load_lock, NULL);
 }
 
 static void pricing_init_once(void)
@@ -2816,6 +2824,33 @@ static char *pricing_read_file(const char *path, size_t *len, char *why, size_t 
     return d;
 }
 
+/* Builds the process table once: the file read and the parse happen
+ * outside pricing_lock (see above). */
+static void pricing_load(const char *user_path)
+{
+    pthread_mutex_lock(&pricing_load_lock);
+    if (!__atomic_load_n(&pricing_loaded, __ATOMIC_ACQUIRE)) {
+        struct lt_pricing *t = NULL;
+        char why[320] = "";
+        size_t ulen = 0;
+        char *user = user_path && *user_path ? pricing_read_file(user_path, &ulen, why, sizeof why) : NULL;
+        if (user_path && *user_path && !user)
+            lt_log("LLMTAP_PRICES=%.200s: %s; using the shipped prices only", user_path, why);
+        why[0] = '\0';
+        enum lt_rc rc = lt_pricing_new(NULL, 0, user, ulen, &t, why, sizeof why);
+        if (rc != LT_OK)
+            lt_log("price table not loaded (%s): no cost is computed", why[0] ? why : "out of memory");
+        else if (why[0])
+            lt_log("LLMTAP_PRICES=%.200s: %s; the shipped prices still apply", user_path, why);
+        lt_free(user);
+        pthread_mutex_lock(&pricing_lock);
+        pricing_table = t;
+        pthread_mutex_unlock(&pricing_lock);
+        __atomic_store_n(&pricing_loaded, true, __ATOMIC_RELEASE);
+    }
+    pthread_mutex_unlock(&pricing_load_lock);
+}
+
 bool lt_pricing_cost(const char *user_path, const char *model, const struct lt_generation *g,
                      struct lt_pricing_cost *out)
 {
@@ -2823,22 +2858,9 @@ bool lt_pricing_cost(const char *user_path, const char *model, const struct lt_g
     if (!g || !g->has_usage || !model || !*model)
         return false;
     pthread_once(&pricing_once, pricing_init_once);
+    if (!__atomic_load_n(&pricing_loaded, __ATOMIC_ACQUIRE))
+        pricing_load(user_path);
     pthread_mutex_lock(&pricing_lock);
-    if (!pricing_loaded) {
-        pricing_loaded = true;
-        char why[320] = "";
-        size_t ulen = 0;
-        char *user = user_path && *user_path ? pricing_read_file(user_path, &ulen, why, sizeof why) : NULL;
-        if (user_path && *user_path && !user)
-            lt_log("LLMTAP_PRICES=%.200s: %s; using the shipped prices only", user_path, why);
-        why[0] = '\0';
-        enum lt_rc rc = lt_pricing_new(NULL, 0, user, ulen, &pricing_table, why, sizeof why);
-        if (rc != LT_OK)
-            lt_log("price table not loaded (%s): no cost is computed", why[0] ? why : "out of memory");
-        else if (why[0])
-            lt_log("LLMTAP_PRICES=%.200s: %s; the shipped prices still apply", user_path, why);
-        lt_free(user);
-    }
     bool ok = pricing_table && lt_pricing_compute(pricing_table, model, g->usage, g->n_usage, g->params_json, out);
     pthread_mutex_unlock(&pricing_lock);
     return ok;
