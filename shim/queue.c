@@ -414,11 +414,30 @@ static enum lt_rc queue_render_span(const struct lt_config *cfg, const struct lt
                                                                   : LT_CALL_RESP_CAP, &enc);
     struct lt_generation g;
     memset(&g, 0, sizeof g);
-    rc = lt_parser_finish(p, c->curl_code == 0, &g);
+    /* A copy cut at LLMTAP_MAX_RESPONSE_BYTES reads as an answer that
+     * stopped there: the module keeps what it got and says it is partial. */
+    bool resp_cut = c->resp_total > c->resp.len;
+    rc = lt_parser_finish(p, c->curl_code == 0 && !resp_cut, &g);
     lt_parser_free(p);
     if (rc == LT_OK && zwarn && g.level != LT_LEVEL_ERROR)
         lt_generation_set_status(&g, LT_LEVEL_WARNING, "response body is %.31s-encoded: %s", enc,
                                  zwarn);
+    if (rc == LT_OK && resp_cut && c->curl_code == 0 && g.level != LT_LEVEL_ERROR) {
+        char *said = g.status_message; /* the module's word comes after ours */
+        g.status_message = NULL;
+        lt_generation_set_status(&g, LT_LEVEL_WARNING,
+                                 "response of %llu bytes is over LLMTAP_MAX_RESPONSE_BYTES: the first %zu read%s%s",
+                                 (unsigned long long)c->resp_total, c->resp.len, said ? "; " : "", said ? said : "");
+        lt_free(said);
+    }
+    if (rc == LT_OK && c->req_total > c->req.len && g.level != LT_LEVEL_ERROR) {
+        char *said = g.status_message;
+        g.status_message = NULL;
+        lt_generation_set_status(&g, LT_LEVEL_WARNING,
+                                 "request of %llu bytes is over LLMTAP_MAX_REQUEST_BYTES: its input is not read%s%s",
+                                 (unsigned long long)c->req_total, said ? "; " : "", said ? said : "");
+        lt_free(said);
+    }
     /* The transfer's verdict is decided here, once, into the generation:
      * event.c gets a view of the call without the curl code, so it does
      * not judge the level again. */

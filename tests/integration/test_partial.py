@@ -245,5 +245,38 @@ def pycurl_progress_callback_abort_should_export_a_warning_aborted_by_the_progra
                  "callback (42) after %d bytes" % n, 42)
 
 
+@case(timeout=60)
+def response_over_the_capture_cap_should_export_what_was_read_as_a_warning(t):
+    """Reply: chat_stream_include_usage whole. Command: curl -o out, with
+    LLMTAP_MAX_RESPONSE_BYTES=1024 (the smallest allowed): the shim keeps
+    only the first 1024 bytes. Exit 0 both ways, curl writes the whole
+    body. Arrives: the text of the events in those bytes, WARNING saying the
+    response was over the cap (not that the stream ended early), no usage."""
+    body = read(fixture(STREAM, "response.body"))
+    check(len(body) > 1024, "the fixture fits under the cap")
+    n, text = 0, ""
+    while True:  # the whole events inside the first 1024 bytes
+        end = body.find(b"\n\n", n)
+        if end < 0 or end + 2 > 1024:
+            break
+        n, text = end + 2, sse_prefix(body, body[:end + 2].count(b"\n\n"))[1]
+    with ProviderServer() as srv, OtlpReceiver() as rcv:
+        env = Env(t)
+        plain, traced = twice(t, lambda d: curl_llm(srv.url + CHAT, STREAM, ["-o", "out"]), env,
+                              env.traced(LLMTAP_MAX_RESPONSE_BYTES="1024", **export_env(rcv)))
+        same_behaviour(plain, traced, 0)
+        spans = collect(rcv, tolerate=(NO_USAGE_WARNING,))
+    _, (g,) = one_process(spans, 1)
+    eq(read(os.path.join(traced.dir, "out")), body, "what curl wrote")
+    a = g.attrs
+    msg = a.get("langfuse.observation.status_message") or ""
+    eq(a.get("langfuse.observation.level"), "WARNING", "level (status message %r)" % msg)
+    check(msg.startswith("response of %d bytes is over LLMTAP_MAX_RESPONSE_BYTES: the first 1024 read" % len(body)),
+          "status message %r" % msg)
+    got = output_parts(a.get("langfuse.observation.output"))["text"]
+    check(text and got.startswith(text), "text read %r, want it to start with %r" % (got, text))
+    check(not a.get("langfuse.observation.usage_details"), "usage from beyond the cap")
+
+
 if __name__ == "__main__":
     main()
