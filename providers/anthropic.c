@@ -663,9 +663,13 @@ static void anthropic_stream_end(struct lt_anthropic_call *a, const struct lt_pa
     if (a->bad_events)
         LT_PJ_WARN(g, "%llu of %llu stream events are not JSON (%llu bytes)", a->bad_events, a->events,
                        e->bytes);
-    if (e->frames_skipped)
-        LT_PJ_WARN(g, "%llu stream events over the %zu-byte cap were skipped (%llu bytes)", e->frames_skipped,
-                       (size_t)LT_FRAME_CAP, e->bytes);
+    /* an AWS event stream (Bedrock InvokeModel) skips for more reasons than size */
+    if (e->stream_corrupt)
+        LT_PJ_WARN(g, "event stream is corrupt (a message prelude failed its CRC) after %llu messages (%llu bytes)",
+                   e->frames, e->bytes);
+    else if (e->frames_skipped)
+        LT_PJ_WARN(g, "%llu stream events over the %zu-byte cap (or failing their CRC) were skipped (%llu bytes)",
+                   e->frames_skipped, (size_t)LT_FRAME_CAP, e->bytes);
 }
 
 static void anthropic_sort(struct lt_anthropic_call *a)
