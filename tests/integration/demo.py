@@ -10,6 +10,10 @@ JSONL file in a temp dir:
   1. the real `curl` command: a plain chat completion;
   2. one shell script (one trace for its whole process tree) running curl
      for a streamed completion and demo_client (easy + multi interface);
+  3. curl against two other wire formats, streamed: Anthropic Messages
+     (with thinking) and Gemini (with function calls), from the project's
+     own recorded exchanges in tests/fixtures, the local server named as
+     those providers with LLMTAP_PROVIDERS;
 
 prints the programs' answers briefly and the trace tree with
 build/llmtap-show. Nothing leaves the machine: every Langfuse/OTel variable
@@ -27,7 +31,7 @@ import tempfile
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "tests", "lib"))
-from servers import ProviderServer  # noqa: E402
+from servers import LOCAL_FIXTURES, ProviderServer  # noqa: E402
 
 LAUNCHER = os.path.join(ROOT, "scripts", "llmtap")
 SHOW = os.path.join(ROOT, "build", "llmtap-show")
@@ -161,7 +165,7 @@ def main():
     env = clean_env(tmp)
     ok = True
 
-    with ProviderServer(dirs=[cases], default_case="demo/chat") as prov:
+    with ProviderServer(dirs=[cases, LOCAL_FIXTURES], default_case="demo/chat") as prov:
         base = prov.url + "/v1"
         url = base + "/chat/completions"
         say("llmtap demo — offline: a local replay server at %s answers like OpenAI;" % prov.url)
@@ -206,7 +210,28 @@ def main():
         ok &= p.returncode == 0
         say()
 
-    # 3. The trace tree.
+        # 3. Other wire formats: the same shim, nothing to configure but names.
+        others = (
+            ("anthropic/stream_thinking_signature", "/anthropic", "/v1/messages", "x-api-key: sk-ant-demo"),
+            ("gemini/stream_sse_function_call", "/gemini",
+             "/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse", "x-goog-api-key: AIza-demo"),
+        )
+        providers = ",".join("%s%s=%s" % (prov.url, base_path, base_path[1:]) for _, base_path, _, _ in others)
+        cmds = []
+        for case, base_path, path, key in others:
+            cmds.append("curl -sS -N '%s%s%s' -H '%s' -H 'Content-Type: application/json' -H 'X-Case: %s' "
+                        "--data-binary @%s -o /dev/null" % (prov.url, base_path, path, key, case,
+                                                            os.path.join(LOCAL_FIXTURES, case, "request.json")))
+        argv = [LAUNCHER, "-o", out, "-n", "other-providers", "--", "/bin/sh", "-c", "; ".join(cmds)]
+        say("$ LLMTAP_PROVIDERS=%s \\" % providers)
+        say("  " + show_cmd(argv[:-1]) + " '<curl an Anthropic stream; curl a Gemini stream>'")
+        p = run(argv, dict(env, LLMTAP_PROVIDERS=providers), tmp)
+        for l in (p.stdout + p.stderr).decode(errors="replace").splitlines():
+            say("  " + l)
+        ok &= p.returncode == 0
+        say()
+
+    # 4. The trace tree.
     say("$ llmtap show %s" % out)
     if not os.path.exists(out):
         say("demo: no span was written to %s: the shim captured nothing" % out)
@@ -221,8 +246,8 @@ def main():
     except (ValueError, KeyError):
         n = 0
     say()
-    if n != 4:
-        say("demo: expected 4 generations in %s, found %d" % (out, n))
+    if n != 6:
+        say("demo: expected 6 generations in %s, found %d" % (out, n))
         ok = False
     say("The file holds one OTLP/JSON export body per line (%s)." % out)
     say("With LANGFUSE_PUBLIC_KEY and LANGFUSE_SECRET_KEY set, the same spans go to Langfuse.")
