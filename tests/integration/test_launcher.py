@@ -545,7 +545,7 @@ def launcher_should_count_the_spans_the_shim_wrote_for_its_trace(t):
 
 
 @case(timeout=180)
-def make_demo_should_show_four_generations_offline(t):
+def make_demo_should_show_six_generations_of_three_providers_offline(t):
     e = Env(t)
     e["LANGFUSE_PUBLIC_KEY"] = "pk-lf-must-not-be-used"
     e["LANGFUSE_SECRET_KEY"] = SECRET
@@ -555,7 +555,9 @@ def make_demo_should_show_four_generations_offline(t):
     text = r.out.decode(errors="replace")
     eq(r.rc, 0, "demo exit status:\n" + text[-3000:] + r.err[-2000:])
     check("chat (HTTP 200): Seven." in text and "1, 2, 3, 4, 5." in text, text)
-    check(text.count("openai") + text.count("model gpt-4o-mini") >= 4, "four generations shown:\n" + text)
+    check(text.count("openai") + text.count("model gpt-4o-mini") >= 4, "four OpenAI generations shown:\n" + text)
+    check("model claude-sonnet-4-5-20250929" in text and "model gemini-2.5-flash" in text,
+          "the Anthropic and Gemini generations shown:\n" + text)
     check(SECRET not in text and SECRET not in r.err, "secret printed")
 
 
