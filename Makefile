@@ -5,7 +5,7 @@
 #   make test       every test (release, ASan+UBSan, TSan), one summary line
 #   make demo       a traced run against a local replay server
 #   make bench      figures (callgrind, CPU, RSS, exit time)
-#   make fuzz       libFuzzer harnesses for a set time each (FUZZ_SECONDS, FUZZ_JOBS)
+#   make fuzz       libFuzzer harnesses: a million inputs or FUZZ_SECONDS each (FUZZ_RUNS, FUZZ_JOBS)
 #   make install    PREFIX=/usr/local DESTDIR=
 #   V=1             full commands
 
@@ -166,7 +166,7 @@ build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_HDRS) $(TESTLIB) $(LIB_NOHOOK) $(H
 	$(Q)clang $(FUZZ_CFLAGS) $(PRICES_DEFS) -DFUZZ_NAME='"$*"' -o $@ $< $(TESTLIB) $(LIB_NOHOOK) \
 	    providers/prices.S -lbsd -ldl -pthread
 
-# FUZZ_SECONDS per target (default 300); corpus seeded from the fixtures.
+# FUZZ_RUNS inputs (default 1,000,000) or FUZZ_SECONDS (default 900) per target; corpus seeded from the fixtures.
 fuzz: deps $(patsubst tests/fuzz/fuzz_%.c,build/fuzz/fuzz_%,$(FUZZ_SRC))
 	$(Q)$(PYTHON) tests/fuzz/run
 
