@@ -270,16 +270,10 @@ static struct anthropic_block *anthropic_block_new(struct lt_anthropic_call *a, 
 {
     if (a->n_blocks >= ANTHROPIC_BLOCKS_MAX)
         return NULL;
-    if (a->n_blocks == a->cap_blocks) {
-        int cap = a->cap_blocks ? a->cap_blocks * 2 : 4;
-        struct anthropic_block *b = lt_realloc(a->blocks, (size_t)cap * sizeof *b);
-        if (!b) {
-            a->oom = true;
-            return NULL;
-        }
-        a->blocks = b;
-        a->cap_blocks = cap;
-    }
+    struct anthropic_block *grown = lt_pj_room(a->blocks, a->n_blocks, &a->cap_blocks, sizeof *grown, 4, &a->oom);
+    if (!grown)
+        return NULL;
+    a->blocks = grown;
     struct anthropic_block *b = &a->blocks[a->n_blocks++];
     memset(b, 0, sizeof *b);
     b->index = index;

@@ -229,16 +229,10 @@ static struct bedrock_block *bedrock_block_at(struct bedrock_call *b, long long 
             return &b->blocks[i];
     if (index < 0 || index >= BEDROCK_BLOCKS_MAX)
         return NULL;
-    if (b->n_blocks == b->cap_blocks) {
-        int cap = b->cap_blocks ? b->cap_blocks * 2 : 4;
-        struct bedrock_block *nb = lt_realloc(b->blocks, (size_t)cap * sizeof *nb);
-        if (!nb) {
-            b->oom = true;
-            return NULL;
-        }
-        b->blocks = nb;
-        b->cap_blocks = cap;
-    }
+    struct bedrock_block *grown = lt_pj_room(b->blocks, b->n_blocks, &b->cap_blocks, sizeof *grown, 4, &b->oom);
+    if (!grown)
+        return NULL;
+    b->blocks = grown;
     struct bedrock_block *k = &b->blocks[b->n_blocks++];
     memset(k, 0, sizeof *k);
     k->index = (int)index;

@@ -135,16 +135,10 @@ static struct cohere_part *cohere_part_at(struct cohere_call *o, long long index
             return &o->parts[i];
     if (index < 0 || index >= COHERE_PARTS_MAX)
         return NULL;
-    if (o->n_parts == o->cap_parts) {
-        int cap = o->cap_parts ? o->cap_parts * 2 : 2;
-        struct cohere_part *p = lt_realloc(o->parts, (size_t)cap * sizeof *p);
-        if (!p) {
-            o->oom = true;
-            return NULL;
-        }
-        o->parts = p;
-        o->cap_parts = cap;
-    }
+    struct cohere_part *grown = lt_pj_room(o->parts, o->n_parts, &o->cap_parts, sizeof *grown, 2, &o->oom);
+    if (!grown)
+        return NULL;
+    o->parts = grown;
     struct cohere_part *p = &o->parts[o->n_parts++];
     memset(p, 0, sizeof *p);
     p->index = (int)index;
@@ -159,16 +153,10 @@ static struct cohere_tool *cohere_tool_at(struct cohere_call *o, long long index
             return &o->tools[i];
     if (index < 0 || index >= COHERE_TOOLS_MAX)
         return NULL;
-    if (o->n_tools == o->cap_tools) {
-        int cap = o->cap_tools ? o->cap_tools * 2 : 2;
-        struct cohere_tool *t = lt_realloc(o->tools, (size_t)cap * sizeof *t);
-        if (!t) {
-            o->oom = true;
-            return NULL;
-        }
-        o->tools = t;
-        o->cap_tools = cap;
-    }
+    struct cohere_tool *grown = lt_pj_room(o->tools, o->n_tools, &o->cap_tools, sizeof *grown, 2, &o->oom);
+    if (!grown)
+        return NULL;
+    o->tools = grown;
     struct cohere_tool *t = &o->tools[o->n_tools++];
     memset(t, 0, sizeof *t);
     t->index = (int)index;

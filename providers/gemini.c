@@ -255,16 +255,10 @@ static struct gemini_cand *gemini_cand_at(struct gemini_call *o, int index)
             return &o->cands[i];
     if (index < 0 || index >= GEMINI_CANDIDATES_MAX)
         return NULL;
-    if (o->n_cands == o->cap_cands) {
-        int cap = o->cap_cands ? o->cap_cands * 2 : 1;
-        struct gemini_cand *c = lt_realloc(o->cands, (size_t)cap * sizeof *c);
-        if (!c) {
-            o->oom = true;
-            return NULL;
-        }
-        o->cands = c;
-        o->cap_cands = cap;
-    }
+    struct gemini_cand *grown = lt_pj_room(o->cands, o->n_cands, &o->cap_cands, sizeof *grown, 1, &o->oom);
+    if (!grown)
+        return NULL;
+    o->cands = grown;
     struct gemini_cand *c = &o->cands[o->n_cands++];
     memset(c, 0, sizeof *c);
     c->index = index;
@@ -277,16 +271,10 @@ static struct gemini_part *gemini_part_new(struct gemini_call *o, struct gemini_
 {
     if (c->n_parts >= GEMINI_PARTS_MAX)
         return NULL;
-    if (c->n_parts == c->cap_parts) {
-        int cap = c->cap_parts ? c->cap_parts * 2 : 4;
-        struct gemini_part *p = lt_realloc(c->parts, (size_t)cap * sizeof *p);
-        if (!p) {
-            o->oom = true;
-            return NULL;
-        }
-        c->parts = p;
-        c->cap_parts = cap;
-    }
+    struct gemini_part *grown = lt_pj_room(c->parts, c->n_parts, &c->cap_parts, sizeof *grown, 4, &o->oom);
+    if (!grown)
+        return NULL;
+    c->parts = grown;
     struct gemini_part *p = &c->parts[c->n_parts++];
     memset(p, 0, sizeof *p);
     p->kind = kind;
@@ -318,16 +306,10 @@ static void gemini_call_part(struct gemini_call *o, struct gemini_cand *c, const
 {
     if (c->n_tools >= GEMINI_TOOLS_MAX)
         return;
-    if (c->n_tools == c->cap_tools) {
-        int cap = c->cap_tools ? c->cap_tools * 2 : 2;
-        struct gemini_tool *t = lt_realloc(c->tools, (size_t)cap * sizeof *t);
-        if (!t) {
-            o->oom = true;
-            return;
-        }
-        c->tools = t;
-        c->cap_tools = cap;
-    }
+    struct gemini_tool *grown = lt_pj_room(c->tools, c->n_tools, &c->cap_tools, sizeof *grown, 2, &o->oom);
+    if (!grown)
+        return;
+    c->tools = grown;
     struct gemini_tool *t = &c->tools[c->n_tools];
     memset(t, 0, sizeof *t);
     lt_pj_keep_first(&t->id, lt_pj_str(lt_pj_child(fc, "id")), &o->oom);

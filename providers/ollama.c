@@ -201,16 +201,10 @@ static void ollama_tool_calls(struct ollama_call *o, const cJSON *arr)
     for (const cJSON *tc = arr->child; tc; tc = tc->next) {
         if (!lt_pj_is(tc, cJSON_Object) || o->n_tools >= OLLAMA_TOOLS_MAX)
             continue;
-        if (o->n_tools == o->cap_tools) {
-            int cap = o->cap_tools ? o->cap_tools * 2 : 2;
-            struct ollama_tool *t = lt_realloc(o->tools, (size_t)cap * sizeof *t);
-            if (!t) {
-                o->oom = true;
-                return;
-            }
-            o->tools = t;
-            o->cap_tools = cap;
-        }
+        struct ollama_tool *grown = lt_pj_room(o->tools, o->n_tools, &o->cap_tools, sizeof *grown, 2, &o->oom);
+        if (!grown)
+            return;
+        o->tools = grown;
         const cJSON *fn = lt_pj_child(tc, "function");
         struct ollama_tool *t = &o->tools[o->n_tools++];
         memset(t, 0, sizeof *t);

@@ -176,16 +176,10 @@ static struct openai_choice *openai_choice_at(struct openai_call *o, int index)
             return &o->choices[i];
     if (index < 0 || index >= OPENAI_CHOICES_MAX)
         return NULL;
-    if (o->n_choices == o->cap_choices) {
-        int cap = o->cap_choices ? o->cap_choices * 2 : 1;
-        struct openai_choice *c = lt_realloc(o->choices, (size_t)cap * sizeof *c);
-        if (!c) {
-            o->oom = true;
-            return NULL;
-        }
-        o->choices = c;
-        o->cap_choices = cap;
-    }
+    struct openai_choice *grown = lt_pj_room(o->choices, o->n_choices, &o->cap_choices, sizeof *grown, 1, &o->oom);
+    if (!grown)
+        return NULL;
+    o->choices = grown;
     struct openai_choice *ch = &o->choices[o->n_choices++];
     memset(ch, 0, sizeof *ch);
     ch->index = index;
@@ -206,16 +200,10 @@ static struct openai_tool *openai_tool_at(struct openai_call *o, struct openai_c
     }
     if (index < OPENAI_LEGACY_INDEX || index >= OPENAI_TOOLS_MAX)
         return NULL;
-    if (ch->n_tools == ch->cap_tools) {
-        int cap = ch->cap_tools ? ch->cap_tools * 2 : 2;
-        struct openai_tool *t = lt_realloc(ch->tools, (size_t)cap * sizeof *t);
-        if (!t) {
-            o->oom = true;
-            return NULL;
-        }
-        ch->tools = t;
-        ch->cap_tools = cap;
-    }
+    struct openai_tool *grown = lt_pj_room(ch->tools, ch->n_tools, &ch->cap_tools, sizeof *grown, 2, &o->oom);
+    if (!grown)
+        return NULL;
+    ch->tools = grown;
     struct openai_tool *t = &ch->tools[ch->n_tools];
     memset(t, 0, sizeof *t);
     t->index = index;

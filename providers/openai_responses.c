@@ -154,16 +154,10 @@ static struct resp_item *resp_item_at(struct resp_call *r, long long index)
             return &r->items[i];
     if (index < 0 || index >= RESP_ITEMS_MAX)
         return NULL;
-    if (r->n_items == r->cap_items) {
-        int cap = r->cap_items ? r->cap_items * 2 : 4;
-        struct resp_item *n = lt_realloc(r->items, (size_t)cap * sizeof *n);
-        if (!n) {
-            r->oom = true;
-            return NULL;
-        }
-        r->items = n;
-        r->cap_items = cap;
-    }
+    struct resp_item *grown = lt_pj_room(r->items, r->n_items, &r->cap_items, sizeof *grown, 4, &r->oom);
+    if (!grown)
+        return NULL;
+    r->items = grown;
     struct resp_item *it = &r->items[r->n_items++];
     memset(it, 0, sizeof *it);
     it->index = index;

@@ -39,6 +39,20 @@ bool lt_pj_count(const cJSON *v, long long *out)
 
 /* ---- copies and appends -------------------------------------------------------- */
 
+void *lt_pj_room(void *arr, int n, int *cap, size_t size, int first, bool *oom)
+{
+    if (n < *cap)
+        return arr;
+    int c = *cap ? *cap * 2 : first;
+    void *grown = lt_realloc(arr, (size_t)c * size);
+    if (!grown) {
+        *oom = true;
+        return NULL;
+    }
+    *cap = c;
+    return grown;
+}
+
 char *lt_pj_dupn(const char *s, size_t n, bool *oom)
 {
     char *d = lt_generation_strdup_utf8(s, n);

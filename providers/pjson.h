@@ -68,6 +68,12 @@ bool lt_pj_count(const cJSON *v, long long *out);
 
 /* ---- copies and appends that note a failure in *oom -------------------------- */
 
+/* Room for one more element in the lt_malloc'd array `arr` (n elements used,
+ * *cap allocated, `size` bytes each; NULL when *cap is 0): doubled, from
+ * `first`, when full. Returns the array to keep (moved, perhaps, and owned by
+ * the caller as before), or NULL with *oom set and `arr` left as it was. */
+void *lt_pj_room(void *arr, int n, int *cap, size_t size, int first, bool *oom);
+
 /* A copy of s (NULL: NULL) made valid UTF-8 (lt_generation_strdup_utf8). */
 char *lt_pj_dup(const char *s, bool *oom);
 /* The same for the n bytes at s (no NUL needed). */
